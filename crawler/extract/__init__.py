@@ -1,0 +1,35 @@
+"""Pure extraction: (bytes, URL) -> a record of the dataset contract. No Scrapy, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+
+from crawler.extract.catalogue import Catalogue
+from crawler.extract.page import EXTRACTOR_VERSION, ExtractError, Fetch, extract
+from models import Index, OtherPage, Reject, Work
+
+Record = Work | Index | OtherPage
+
+__all__ = ["EXTRACTOR_VERSION", "Catalogue", "ExtractError", "Fetch", "Record", "harvest"]
+
+
+def harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
+            fetch: Fetch | None = None) -> Record | Reject:
+    """The page's record, or a Reject with a stable code: never an exception for bad input."""
+    fetched_at = (fetch.fetched_at if fetch and fetch.fetched_at else
+                  dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    try:
+        return extract(body, url, page_id, catalogue, fetch)
+    except ExtractError as error:
+        return Reject(url=url, stage="extract", code=error.code, message=error.message,
+                      fetched_at=fetched_at)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return Reject(url=url, stage="validate", code=first["type"].replace("-", "_"),
+                      message=f"{where}: {first['msg']}", fetched_at=fetched_at)
+    except RecursionError:
+        return Reject(url=url, stage="extract", code="too_deep",
+                      message="the page nests elements too deeply to read", fetched_at=fetched_at)

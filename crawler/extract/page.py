@@ -1,0 +1,760 @@
+"""One archive page (bytes + URL) -> a Work, Index or OtherPage record, or an ExtractError."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from lxml import etree, html
+
+from crawler.extract.catalogue import Catalogue, author_root, language_of
+from crawler.extract.colophon import (
+    Colophon,
+    clean,
+    is_endnote_block,
+    read_colophon,
+    split_lines,
+)
+from crawler.extract.dates import find_date, parse_date, url_date
+from crawler.extract.decode import decode_html
+from crawler.extract.vocab import (
+    CARDINALS,
+    CONCLUDED,
+    CONTINUED,
+    CONTINUED_FROM,
+    EDITORIAL_NOTE,
+    END_CLASSES,
+    LAST_UPDATED,
+    NAV_CLASSES,
+    NON_WORK_PAGES,
+    NOTE_CLASSES,
+    NOTES_HEADINGS,
+    ORDINALS,
+    PART_IN_TITLE,
+    PLACEHOLDER_TITLES,
+    SEPARATOR,
+    SERIES_MARKER,
+)
+from models import (
+    Author,
+    DateValue,
+    Index,
+    IndexEntry,
+    Note,
+    OtherPage,
+    PartOf,
+    Provenance,
+    Series,
+    Work,
+)
+
+EXTRACTOR_VERSION = "1.0.0"
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LEAF_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "address", "caption"})
+_CONTAINERS = frozenset({"li", "dd", "dt", "blockquote", "td", "th", "div", "center", "font"})
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"ID3", b"\x1f\x8b",
+                 b"OggS", b"RIFF", b"\x00\x00\x01\x00")
+_FOOTNOTE_MARK = re.compile(r"\s*\[\s*\d{1,3}\s*\*?\s*\]|\s*\[\s*[a-z]\s*\]", re.I)
+_HTML_LINK = re.compile(r"\.(?:html?|php|asp)$|/$|^[^.]*$", re.I)
+_SKIP_LINK = re.compile(r"\.(?:jpe?g|png|gif|svg|css|js|ico|bmp|tiff?|mp3|ogg|wav|zip|gz|doc|rtf|txt|epub|mobi)$", re.I)
+
+
+class ExtractError(Exception):
+    """A page that cannot become a record: `code` is stable, `message` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """What the fetch knew about the page, for provenance."""
+
+    fetched_at: str = ""
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    charset: str | None = None
+
+
+@dataclass
+class Block:
+    el: html.HtmlElement
+    tag: str
+    classes: frozenset[str]
+    text: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def _classes(el: html.HtmlElement) -> frozenset[str]:
+    return frozenset((el.get("class") or "").lower().split())
+
+
+def _text(el: html.HtmlElement) -> str:
+    return clean(el.text_content())
+
+
+def _heading_text(el: html.HtmlElement) -> str:
+    """A heading's text with line breaks as spaces and footnote markers dropped."""
+    return clean(_FOOTNOTE_MARK.sub("", el.text_content()))
+
+
+def _has_block_child(el: html.HtmlElement) -> bool:
+    for child in el.iterdescendants():
+        if isinstance(child.tag, str) and (child.tag in _LEAF_BLOCKS or child.tag in ("table", "ul", "ol", "dl")):
+            return True
+    return False
+
+
+def blocks_of(body: html.HtmlElement) -> list[Block]:
+    """The page's blocks in reading order: paragraphs, headings, rules and loose text cells."""
+    out: list[Block] = []
+
+    def visit(el: html.HtmlElement) -> None:
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if not tag:
+                continue
+            if tag in _LEAF_BLOCKS or tag == "hr":
+                out.append(Block(child, tag, _classes(child), _text(child) if tag != "hr" else ""))
+            elif tag in _CONTAINERS and not _has_block_child(child) and clean(child.text_content()):
+                out.append(Block(child, "p", _classes(child), _text(child)))
+            else:
+                visit(child)
+
+    visit(body)
+    return out
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if c.isalnum() or c == " ")
+
+
+def _is_date_line(text: str, language: str) -> DateValue | None:
+    stripped = text.strip()
+    if not stripped or len(stripped) > 80:
+        return None
+    value = parse_date(stripped, language)
+    if value.value is not None:
+        return value
+    return None
+
+
+def _is_nav(block: Block) -> bool:
+    return bool(block.classes & NAV_CLASSES)
+
+
+@dataclass
+class Header:
+    title: str | None = None
+    title_block: Block | None = None
+    byline: str | None = None
+    pretitle: str | None = None
+    subtitle: str | None = None
+    date_line: DateValue | None = None
+    end: int = 0  # index of the first block after the header
+    book_title: str | None = None
+
+
+_PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "du", "la", "le", "van",
+                        "von", "der", "den", "ten", "y", "e", "and", "&", "al", "bin", "ibn"})
+
+
+def _looks_like_name(text: str) -> bool:
+    """A byline: a few capitalised words or initials ("V. I. Lenin", "C.L.R. James")."""
+    words = text.replace(",", " ").split()
+    if not 0 < len(words) <= 6 or re.search(r"\d|:|archive|marxist|internet|index|works", text, re.I):
+        return False
+    return all(w[0].isupper() or w.lower() in _PARTICLES or not w[0].isalpha() for w in words)
+
+
+def read_header(blocks: list[Block], colophon_start: int | None, canonical: str | None,
+                page_title: str, language: str) -> Header:
+    header = Header()
+    limit = len(blocks) if colophon_start is None else colophon_start
+    candidates: list[int] = []
+    for i, block in enumerate(blocks[:limit]):
+        if block.tag in _HEADINGS or (block.tag == "p" and block.classes & {"title", "sub", "title2"}):
+            if block.text:
+                candidates.append(i)
+            continue
+        if block.tag == "hr" or _is_nav(block) or not block.text:
+            continue
+        if block.classes & {"fst"} or block.words >= 12:
+            if any(blocks[c].tag == "h1" for c in candidates) or block.words >= 25 or candidates:
+                limit = i
+                break
+    candidates = [c for c in candidates if c < limit]
+    header.end = (max(candidates) + 1) if candidates else 0
+    if colophon_start is not None:
+        header.end = colophon_start
+    title_index = next((c for c in candidates if blocks[c].tag == "h1"), None)
+    # Dates printed as headings, "(1 June 1946)" or "December 7, 1940".
+    date_index = None
+    for c in candidates:
+        text = blocks[c].text
+        if blocks[c].tag == "h1":
+            continue
+        value = _is_date_line(text, language)
+        if value is not None and (title_index is None or c > title_index or blocks[c].tag in _HEADINGS):
+            header.date_line, date_index = value, c
+            break
+    surname = _fold(canonical.split()[-1]) if canonical else None
+    before = [c for c in candidates if (title_index is None or c < title_index) and c != date_index]
+    if title_index is None:
+        # No h1: the first heading that is not the byline is the title (old layouts, chapters).
+        byline_pick = _pick_byline(blocks, before, surname)
+        rest = [c for c in before if blocks[c].tag in _HEADINGS and c != byline_pick
+                and not blocks[c].text.startswith("(")]
+        if rest:
+            title_index = rest[0]
+        before = [c for c in candidates if title_index is None or c < title_index]
+    if title_index is not None:
+        header.title_block = blocks[title_index]
+        header.title = _heading_text(blocks[title_index].el)
+    byline_index = _pick_byline(blocks, [c for c in before if c != date_index], surname)
+    if byline_index is not None:
+        block = blocks[byline_index]
+        if block.tag == "p" and "title" in block.classes:
+            header.byline = _byline_from_title_paragraph(block)
+        else:
+            header.byline = _heading_text(block.el)
+    if header.byline is None:
+        prefix = page_title.split(":", 1)[0].strip() if ":" in page_title else ""
+        if prefix and _looks_like_name(prefix) and (surname is None or surname in _fold(prefix)):
+            header.byline = prefix
+    pre = [c for c in before if c != byline_index and c != date_index
+           and not ("title" in blocks[c].classes and blocks[c].tag == "p")]
+    if pre:
+        header.pretitle = _heading_text(blocks[pre[0]].el)
+    after = [c for c in candidates if title_index is not None and c > title_index and c != date_index]
+    if header.date_line is None:
+        for c in after:
+            found = find_date(blocks[c].text, language)
+            if found is not None and blocks[c].tag in ("h3", "h4", "h5", "h6"):
+                header.date_line, date_index = found, c
+                after.remove(c)
+                break
+    if after:
+        first = blocks[after[0]]
+        if first.tag in _HEADINGS and first.tag != "h1":
+            subtitle = _heading_text(first.el)
+            if PART_IN_TITLE.match(subtitle) or re.match(r"^(?:[IVXLC]+|\d+)[.:]?\s", subtitle):
+                # A chapter's own heading under the book's title.
+                header.book_title, header.title = header.title, subtitle
+            else:
+                header.subtitle = subtitle
+    return header
+
+
+def _pick_byline(blocks: list[Block], indexes: list[int], surname: str | None) -> int | None:
+    named = [c for c in indexes if blocks[c].tag in _HEADINGS or "title" in blocks[c].classes]
+    if not named:
+        return None
+    if surname:
+        for c in named:
+            if surname in _fold(blocks[c].text):
+                return c
+    for c in named:
+        if blocks[c].tag == "h2" and _looks_like_name(blocks[c].text):
+            return c
+    for c in named:
+        if _looks_like_name(blocks[c].text) and blocks[c].tag in _HEADINGS:
+            return c
+    return None
+
+
+def _byline_from_title_paragraph(block: Block) -> str | None:
+    lines = split_lines(block.el, label_tags=False)
+    first = lines[0].text if lines else block.text
+    first = re.sub(r"\s*\b1[5-9]\d\d\b.*$", "", first).strip(" ,:")
+    return first or None
+
+
+def _find_colophon(blocks: list[Block]) -> list[int]:
+    found: list[int] = []
+    inside_rule = False
+    for i, block in enumerate(blocks):
+        if block.tag == "hr":
+            if "infotop" in block.classes:
+                inside_rule = True
+            elif "infobot" in block.classes:
+                inside_rule = False
+            if found and not inside_rule:
+                break
+            continue
+        is_colophon = bool(block.classes & {"information", "info", "from", "transcriber"}) or inside_rule
+        if is_colophon and block.tag == "p" and block.text and not is_endnote_block(block.el):
+            found.append(i)
+        elif found:
+            break
+    return found
+
+
+@dataclass
+class Body:
+    text: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    editorial_notes: list[str] = field(default_factory=list)
+    series_marker: str | None = None
+    series_position: int | None = None
+    continued: bool = False
+    concluded: bool = False
+    next_href: str | None = None
+    previous_href: str | None = None
+
+
+def _anchor_targets(body: html.HtmlElement) -> dict[str, int]:
+    """Fragment targets -> document position of the first link to them."""
+    targets: dict[str, int] = {}
+    for position, el in enumerate(body.iter()):
+        if el.tag != "a":
+            continue
+        href = el.get("href") or ""
+        if href.startswith("#") and len(href) > 1 and href[1:].lower() not in ("top", "toc", "contents"):
+            targets.setdefault(href[1:], position)
+    return targets
+
+
+def _note_target(block: Block, targets: dict[str, int], positions: dict[html.HtmlElement, int]) -> str | None:
+    """The anchor of a note: an element named by a link that comes earlier in the page (a
+    reference's own anchor is named only by the note's link back, which comes later)."""
+    for el in block.el.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for key in (el.get("id"), el.get("name")):
+            if key and key in targets and targets[key] < positions.get(el, -1):
+                return key
+    return None
+
+
+def _position(word: str, total: str | None) -> int | None:
+    word = word.lower()
+    if word in ORDINALS:
+        value = ORDINALS[word]
+        if value == 0:
+            return CARDINALS.get((total or "").lower()) or (int(total) if total and total.isdigit() else None)
+        return value
+    match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
+    return int(match[1]) if match else None
+
+
+def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Body:
+    out = Body()
+    targets = _anchor_targets(body_el)
+    positions = {el: i for i, el in enumerate(body_el.iter())} if targets else {}
+    in_notes = False
+    editorial_container: html.HtmlElement | None = None
+    texts: list[tuple[str, Block]] = []
+    for block in blocks[start:]:
+        if block.tag == "hr":
+            continue
+        text = block.text
+        if block.classes & END_CLASSES or LAST_UPDATED.match(text) and block.words < 12:
+            break
+        if not text or _is_nav(block) and not block.classes & NOTE_CLASSES:
+            continue
+        links = block.el.findall(".//a") if block.el.tag != "a" else [block.el]
+        link_words = sum(len(clean(a.text_content()).split()) for a in links)
+        if links and block.words <= 40 and link_words >= 0.8 * block.words and not CONTINUED.search(text) \
+                and not CONTINUED_FROM.search(text):
+            continue  # a navigation line: "Next chapter", "Archive | Index"
+        target = _note_target(block, targets, positions) if targets else None
+        if block.tag in _HEADINGS and NOTES_HEADINGS.match(text):
+            in_notes = True
+            continue
+        if target is not None or block.classes & NOTE_CLASSES or (in_notes and block.tag == "p"):
+            if target is None and not in_notes and not block.classes & NOTE_CLASSES:
+                pass
+            else:
+                in_notes = True
+                out.notes.append(_note(block))
+                continue
+        if editorial_container is not None and block.el.getparent() is not None and \
+                editorial_container in block.el.iterancestors():
+            out.editorial_notes[-1] += "\n\n" + text
+            continue
+        if EDITORIAL_NOTE.match(text):
+            out.editorial_notes.append(text)
+            container = block.el.getparent()
+            editorial_container = container if container is not None and container.tag in ("td", "div", "blockquote") else None
+            continue
+        editorial_container = None
+        if block.words <= 30:
+            if out.series_marker is None and _series_marker(out, [text]):
+                continue
+            if CONTINUED.search(text):
+                out.continued = True
+                href = _first_href(links)
+                out.next_href = out.next_href or href
+                continue
+            if CONTINUED_FROM.search(text):
+                out.previous_href = out.previous_href or _first_href(links)
+                continue
+            if CONCLUDED.match(text):
+                out.concluded = True
+                continue
+        if block.tag in _HEADINGS:
+            if SEPARATOR.match(text):
+                continue
+            out.sections.append(_heading_text(block.el))
+        elif SEPARATOR.match(text):
+            continue
+        texts.append((text, block))
+    out.text = [t for t, _ in texts]
+    return out
+
+
+def _series_marker(out: Body, texts: list[str]) -> bool:
+    """Read "(The second of a series of articles)" or "Third of three articles" into ``out``."""
+    for text in texts:
+        marker = SERIES_MARKER.search(text)
+        if marker is None or len(text.split()) > 30:
+            continue
+        position = _position(marker["ord"], marker["total"])
+        if position is None:
+            continue
+        out.series_marker = text.strip("() ")
+        out.series_position = position
+        if marker["ord"].lower() in ("last", "final", "concluding") or (
+                marker["total"] and position == _position("last", marker["total"])):
+            out.concluded = True
+        return True
+    return False
+
+
+def _first_href(links: list[html.HtmlElement]) -> str | None:
+    for a in links:
+        href = a.get("href")
+        if href and not href.startswith("#"):
+            return href
+    return None
+
+
+def _note(block: Block) -> Note:
+    text = block.text
+    label_match = re.match(r"^\s*[\[(]?\s*(\d{1,3}[a-z*]?|[a-z]|\*+)\s*[\])]?\s*\.?\s*", text, re.I)
+    label = ""
+    if label_match and label_match.end() < len(text):
+        label = label_match[1]
+        text = text[label_match.end():]
+    return Note(label=label, text=text.strip())
+
+
+def read_last_updated(blocks: list[Block]) -> DateValue | None:
+    for block in reversed(blocks[-12:] if len(blocks) > 12 else blocks):
+        text = block.text
+        match = LAST_UPDATED.search(text)
+        if match and (match.start() == 0 or block.classes & {"updat", "udat", "updast", "inline", "foot"}):
+            value = text[match.end():].strip(" .:")
+            if not value:
+                continue
+            whole = parse_date(value)
+            return whole if whole.value is not None else (find_date(value) or whole)
+    return None
+
+
+def _page_title(tree: html.HtmlElement) -> str:
+    title = tree.find(".//title")
+    return clean(title.text_content()) if title is not None else ""
+
+
+def _is_same_site(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    if a.scheme == "file" or b.scheme == "file":
+        return a.scheme == b.scheme
+    return a.scheme in ("http", "https") and a.hostname == b.hostname
+
+
+@dataclass
+class Page:
+    """Everything read from one page before it becomes a record."""
+
+    id: str
+    url: str
+    tree: html.HtmlElement
+    body: html.HtmlElement
+    blocks: list[Block]
+    encoding: str
+    sha256: str
+    language: str
+    page_title: str
+
+
+def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) -> Page:
+    if not body.strip():
+        raise ExtractError("empty_body", "the page has no content")
+    head = body[:1024]
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractError("not_html", "the body is binary, not HTML")
+    text, encoding = decode_html(body, charset)
+    text = _XML_DECL.sub("", text, count=1)
+    if "<" not in text[:4096]:
+        raise ExtractError("not_html", "the body holds no markup")
+    try:
+        tree = html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as error:
+        raise ExtractError("parse_error", f"the HTML could not be parsed: {error}") from error
+    etree.strip_elements(tree, "script", "style", "noscript", etree.Comment, with_tail=False)
+    body_el = tree.find("body")
+    if body_el is None:
+        body_el = tree
+    return Page(
+        id=page_id,
+        url=url,
+        tree=tree,
+        body=body_el,
+        blocks=blocks_of(body_el),
+        encoding=encoding,
+        sha256=hashlib.sha256(body).hexdigest(),
+        language=language_of(page_id),
+        page_title=_page_title(tree),
+    )
+
+
+def _provenance(page: Page, fetch: Fetch) -> Provenance:
+    return Provenance(
+        fetched_at=fetch.fetched_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        http_status=fetch.http_status,
+        etag=fetch.etag,
+        last_modified=fetch.last_modified,
+        encoding=page.encoding,
+        content_sha256=page.sha256,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+
+
+_INDEX_SKIP = frozenset({"toplink", "footer", "updat", "inline", "foot", "title", "linkback"})
+
+
+def _count_entries(page: Page) -> int:
+    """How many distinct pages of the site the page's content links to (navigation aside)."""
+    seen = set()
+    for block in page.blocks:
+        if block.tag == "hr" or block.classes & _INDEX_SKIP:
+            continue
+        for a in block.el.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:")) or "://" in href[:12] \
+                    or _SKIP_LINK.search(href.split("#")[0]):
+                continue
+            seen.add(href.split("#")[0])
+    return len(seen)
+
+
+def index_entries(page: Page) -> list[IndexEntry]:
+    entries: list[IndexEntry] = []
+    seen: set[str] = set()
+    for block in page.blocks:
+        if block.tag == "hr" or block.classes & _INDEX_SKIP:
+            continue
+        lines = split_lines(block.el, label_tags=False)
+        context_date: DateValue | None = None
+        for line in lines:
+            rest = line.text
+            for _, link_text in line.links:
+                if link_text:
+                    rest = rest.replace(link_text, " ")
+            date = find_date(rest, page.language) if rest.strip() else None
+            if date is None:
+                date = _cell_date(block, page.language) or context_date
+            else:
+                context_date = date if not line.links else context_date
+            notes = [m for m in re.findall(r"\([^()]{2,80}\)", rest) if find_date(m) is None]
+            for href, link_text in line.links:
+                absolute, _ = urldefrag(urljoin(page.url, href.strip()))
+                if not link_text or href.startswith(("#", "mailto:", "javascript:")):
+                    continue
+                if not _is_same_site(absolute, page.url) or _SKIP_LINK.search(urlsplit(absolute).path):
+                    continue
+                if absolute in seen or absolute == urldefrag(page.url)[0]:
+                    continue
+                seen.add(absolute)
+                entries.append(IndexEntry(url=absolute, title=link_text, date=date,
+                                          note=" ".join(notes) or None))
+    return entries
+
+
+def _cell_date(block: Block, language: str) -> DateValue | None:
+    cell = next((a for a in block.el.iterancestors() if a.tag == "td"), None)
+    if cell is None and block.el.tag == "td":
+        cell = block.el
+    if cell is None:
+        return None
+    previous = cell.getprevious()
+    if previous is not None and previous.tag == "td":
+        return find_date(clean(previous.text_content()), language)
+    return None
+
+
+def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: int,
+               body_words: int, link_words: int) -> str:
+    path = page.id
+    name = path.rsplit("/", 1)[-1].lower()
+    title = header.title or page.page_title
+    if PLACEHOLDER_TITLES.search(title or "") or PLACEHOLDER_TITLES.search(page.page_title):
+        return "other"
+    root = author_root(path)
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    is_index_name = re.fullmatch(r"(?:index|indeks|indice|works|obras|oeuvres|werke)\.html?", name) is not None
+    if is_index_name and root and folder in (root, f"{root}/works") or "/works/date/" in path:
+        return "author_index"
+    images = len(page.body.findall(".//img"))
+    link_heavy = entries >= 3 and (link_words >= 0.4 * max(body_words, 1) or body_words - link_words < 150)
+    if NON_WORK_PAGES.search(path) and not link_heavy:
+        return "other"
+    if link_heavy:
+        has_work_header = header.title is not None and (
+            header.byline is not None or colophon is not None or header.date_line is not None)
+        return "toc" if has_work_header and root else "section_index"
+    if images >= 3 and body_words - link_words < 40 * images:
+        return "other"
+    if body_words < 15:
+        return "other"
+    return "work"
+
+
+def extract(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
+            fetch: Fetch | None = None) -> Work | Index | OtherPage:
+    """The record of one page; raises ExtractError with a stable code when there is none."""
+    fetch = fetch or Fetch()
+    catalogue = catalogue or Catalogue()
+    page = parse_page(body, url, page_id, fetch.charset)
+    blocks = page.blocks
+    canonical, slug = catalogue.author_for(page_id)
+    colophon_indexes = _find_colophon(blocks)
+    header = read_header(blocks, colophon_indexes[0] if colophon_indexes else None, canonical,
+                         page.page_title, page.language)
+    colophon = None
+    if colophon_indexes:
+        colophon = read_colophon([blocks[i].el for i in colophon_indexes], url, header.title, page.language)
+    start = colophon_indexes[-1] + 1 if colophon_indexes else header.end
+    content = read_body(blocks, start, page.body)
+    body_words = sum(len(t.split()) for t in content.text)
+    link_words = sum(
+        len(clean(a.text_content()).split())
+        for b in blocks[start:] if b.tag != "hr" and not _is_nav(b)
+        for a in b.el.iter("a") if not (a.get("href") or "#").startswith("#")
+    )
+    kind = _page_kind(page, header, colophon, _count_entries(page), body_words, link_words)
+    last_updated = read_last_updated(blocks)
+    if kind == "other":
+        return OtherPage(id=page_id, url=url, language=page.language,
+                         title=header.title or page.page_title or None)
+    if kind in ("author_index", "section_index"):
+        title = header.title
+        if kind == "author_index" or title is None:
+            h1 = next((b for b in blocks if b.tag == "h1" and b.text), None)
+            title = _heading_text(h1.el) if h1 is not None else title
+        if title is None:
+            p_title = next((b for b in blocks if "title" in b.classes and b.text), None)
+            title = p_title.text if p_title is not None else (page.page_title or page_id)
+        name = canonical or (title if kind == "author_index" else None)
+        return Index(
+            id=page_id, url=url, kind=kind, language=page.language, title=title,  # type: ignore[arg-type]
+            author=Author(name=name, byline=None, slug=slug) if name or slug else None,
+            entries=index_entries(page), last_updated=last_updated, provenance=_provenance(page, fetch),
+        )
+    title = header.title or page.page_title or page_id
+    if content.series_marker is None and colophon is not None:
+        _series_marker(content, [line.text for line in colophon.lines if line.label is None])
+    series = _series(content, title, page.page_title, url)
+    dates = colophon.dates if colophon else None
+    citation = colophon.citation if colophon else None
+    date = (header.date_line
+            or (dates.written if dates else None)
+            or (dates.delivered if dates else None)
+            or (dates.first_published if dates else None)
+            or (citation.date if citation else None)
+            or url_date(page_id))
+    text = "\n\n".join(content.text)
+    return Work(
+        id=page_id,
+        url=url,
+        kind=kind,  # type: ignore[arg-type]
+        language=page.language,
+        title=title,
+        subtitle=header.subtitle,
+        pretitle=header.pretitle if header.book_title is None else header.book_title,
+        author=Author(name=canonical or header.byline, byline=header.byline, slug=slug),
+        date=date,
+        dates=dates or Work.model_fields["dates"].default_factory(),  # type: ignore[misc]
+        citation=citation,
+        credits=colophon.credits if colophon else [],
+        licence=colophon.licence if colophon else Work.model_fields["licence"].default_factory(),  # type: ignore[misc]
+        series=series,
+        part_of=_part_of(page, header),
+        editorial_notes=content.editorial_notes,
+        notes=content.notes,
+        sections=content.sections,
+        text=text,
+        word_count=len(text.split()),
+        last_updated=last_updated,
+        provenance=_provenance(page, fetch),
+    )
+
+
+def _series(content: Body, title: str, page_title: str, url: str) -> Series | None:
+    position = content.series_position
+    if position is None:
+        match = PART_IN_TITLE.match(title) or PART_IN_TITLE.search(page_title.rpartition(":")[2])
+        if match:
+            position = _ordinal_number(match["num"])
+    if not (content.series_marker or position or content.continued or content.concluded
+            or content.next_href or content.previous_href):
+        return None
+    return Series(
+        marker=content.series_marker,
+        position=position,
+        continued=content.continued,
+        concluded=content.concluded,
+        next_url=urljoin(url, content.next_href) if content.next_href else None,
+        previous_url=urljoin(url, content.previous_href) if content.previous_href else None,
+    )
+
+
+def _ordinal_number(text: str) -> int | None:
+    text = text.lower()
+    if text.isdigit():
+        return int(text) or None
+    if text in CARDINALS:
+        return CARDINALS[text]
+    import roman
+
+    try:
+        return int(roman.fromRoman(text.upper())) or None
+    except (roman.InvalidRomanNumeralError, ValueError):
+        return None
+
+
+_CONTENTS_LINK = re.compile(r"^(?:table of )?contents$|^index$|^(?:book|pamphlet) index$|^índice$|^indice$", re.I)
+
+
+def _part_of(page: Page, header: Header) -> PartOf | None:
+    """The contents page a chapter belongs to, from its own "Contents"/"Index" link."""
+    folder = page.url.rsplit("/", 1)[0] + "/"
+    for a in page.body.iter("a"):
+        href = a.get("href") or ""
+        text = clean(a.text_content())
+        absolute = urldefrag(urljoin(page.url, href))[0]
+        if absolute == urldefrag(page.url)[0] or not absolute.startswith(folder):
+            continue
+        tail = absolute[len(folder):]
+        if "/" in tail:
+            continue
+        if _CONTENTS_LINK.match(text) or (re.fullmatch(r"index\.html?", tail) and header.book_title):
+            return PartOf(title=header.book_title or header.pretitle, url=absolute)
+    return None

@@ -1,0 +1,41 @@
+"""The dataset contract of SPEC.md as pydantic models: records, value types and their schemas."""
+
+from models.records import (
+    SCHEMA_VERSION,
+    Author,
+    Citation,
+    Credit,
+    DateValue,
+    Index,
+    IndexEntry,
+    Licence,
+    OtherPage,
+    PartOf,
+    Provenance,
+    Reject,
+    Series,
+    Work,
+    WorkDates,
+    Note,
+    record_schemas,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Author",
+    "Citation",
+    "Credit",
+    "DateValue",
+    "Index",
+    "IndexEntry",
+    "Licence",
+    "Note",
+    "OtherPage",
+    "PartOf",
+    "Provenance",
+    "Reject",
+    "Series",
+    "Work",
+    "WorkDates",
+    "record_schemas",
+]

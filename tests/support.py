@@ -1,0 +1,112 @@
+"""Test support: the shared corpus (unpacked once per session) and the gold projection."""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SHARED = Path(os.environ.get("COLOPHON_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+CORPUS_TAR = SHARED / "corpus" / "mia-sample.tar.gz"
+GOLD = SHARED / "corpus" / "gold" / "gold-dev.jsonl"
+SKIP_REASON = f"the shared corpus is not beside the checkout ({CORPUS_TAR} missing)"
+
+
+def unpack_corpus(target: Path | None = None) -> Path:
+    """The sample corpus unpacked in a temporary folder (reused while it exists)."""
+    target = target or Path(tempfile.gettempdir()) / f"colophon-corpus-{os.getuid()}"
+    marker = target / ".unpacked"
+    if marker.exists() and marker.read_text() == str(CORPUS_TAR.stat().st_mtime):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(CORPUS_TAR) as tar:
+        tar.extractall(target, filter="data")
+    marker.write_text(str(CORPUS_TAR.stat().st_mtime))
+    return target
+
+
+def corpus_pages(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in (".htm", ".html") and p.is_file())
+
+
+def gold_records() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+GOLD_FIELDS = (
+    "kind", "language", "title", "author_name", "author_byline", "date",
+    "citation.container_title", "citation.volume", "citation.issue", "citation.pages",
+    "citation.date_value", "transcription", "licence_status", "series", "last_updated",
+)
+
+
+def project(record: dict[str, Any]) -> dict[str, Any]:
+    """A record in the gold file's shape."""
+    author = record.get("author") or {}
+    citation = record.get("citation")
+    series = record.get("series")
+    root = record["url"][: len(record["url"]) - len(record["id"])]
+    date = record.get("date")
+    last = record.get("last_updated")
+    return {
+        "kind": record["kind"],
+        "language": record.get("language"),
+        "title": record.get("title"),
+        "author_name": author.get("name"),
+        "author_byline": author.get("byline"),
+        "date": {"value": date["value"], "precision": date["precision"]} if date else None,
+        "citation.container_title": citation.get("container_title") if citation else None,
+        "citation.volume": citation.get("volume") if citation else None,
+        "citation.issue": citation.get("issue") if citation else None,
+        "citation.pages": citation.get("pages") if citation else None,
+        "citation.date_value": (citation.get("date") or {}).get("value") if citation else None,
+        "transcription": sorted(c["name"] for c in record.get("credits", []) if c["role"] == "transcription")
+        if "credits" in record else None,
+        "licence_status": (record.get("licence") or {}).get("status") if "licence" in record else None,
+        "series": {
+            "position": series.get("position"),
+            "continued": series.get("continued"),
+            "next_path": series["next_url"][len(root):] if series.get("next_url") else None,
+        } if series else None,
+        "last_updated": last.get("value") if last else None,
+    }
+
+
+def expected(gold: dict[str, Any]) -> dict[str, Any]:
+    date = gold.get("date")
+    citation = gold.get("citation")
+    return {
+        "kind": gold["kind"],
+        "language": gold["language"],
+        "title": gold["title"],
+        "author_name": gold["author_name"],
+        "author_byline": gold["author_byline"],
+        "date": {"value": date["value"], "precision": date["precision"]} if date else None,
+        "citation.container_title": citation["container_title"] if citation else None,
+        "citation.volume": citation["volume"] if citation else None,
+        "citation.issue": citation["issue"] if citation else None,
+        "citation.pages": citation["pages"] if citation else None,
+        "citation.date_value": citation["date_value"] if citation else None,
+        "transcription": sorted(gold["transcription"]) if gold["transcription"] is not None else None,
+        "licence_status": gold["licence_status"],
+        "series": gold["series"],
+        "last_updated": gold["last_updated"],
+    }
+
+
+def scored_fields(gold: dict[str, Any]) -> list[str]:
+    """The fields scored for one gold page: not those marked uncertain, not those that do not
+    apply to its kind (the gold file says null for them)."""
+    uncertain = set(gold.get("uncertain") or [])
+    fields = []
+    for name in GOLD_FIELDS:
+        if name in uncertain or name.split(".")[0] in uncertain:
+            continue
+        if gold["kind"] not in ("work", "toc") and expected(gold)[name] is None and name not in (
+                "kind", "title", "language", "author_name", "last_updated"):
+            continue
+        fields.append(name)
+    return fields
