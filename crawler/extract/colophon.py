@@ -270,7 +270,7 @@ _CITATION_PREFIX = re.compile(
     r"reprinted from|taken from|published by)\s*:?\s*",
     re.I,
 )
-_VOLUME = re.compile(r"\b(?:vol(?:ume)?\.?|tome|band|bd\.)\s*([IVXLCDM]+\b|\d+)", re.I)
+_VOLUME = re.compile(r"\b(?:vol(?:ume)?\.?|tomo?|band|bd\.)\s*([IVXLCDM]+\b|\d+)", re.I)
 _ISSUE = re.compile(r"(?:\b(?:nos?|number|nr|n[º°o]|issue)\.?|#)\s*(\d+(?:\s*[/–-]\s*\d+)?)\b", re.I)
 _PAGES = re.compile(
     r"(?:\bpp?\.|\bpages?\b|\bpg\.|\bpp\b|\bp\b(?=\s*\d))\s*((?:\d+|[ivxlc]+)[a-z]?(?:\s*(?:[-–—]|&|and|,)\s*\d+[a-z]?)*)",

@@ -202,7 +202,7 @@ def _normalise(raw: str) -> str:
     s = _WS.sub(" ", raw.replace("\u00a0", " ")).strip()
     while len(s) > 1 and s[0] in "([" and s[-1] in ")]":
         s = s[1:-1].strip()
-    return s.strip(" ,;:")
+    return s.strip(" ,;:").removesuffix(".").strip() if not re.search(r"\b[a-z]{1,4}\.$", s, re.I) else s.strip(" ,;:")
 
 
 def _clean(s: str) -> str:

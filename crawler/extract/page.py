@@ -35,6 +35,7 @@ from crawler.extract.vocab import (
     NOTES_HEADINGS,
     ORDINALS,
     PART_IN_TITLE,
+    CHAPTER_HEADING,
     PLACEHOLDER_TITLES,
     SEPARATOR,
     SERIES_MARKER,
@@ -251,7 +252,7 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
         first = blocks[after[0]]
         if first.tag in _HEADINGS and first.tag != "h1":
             subtitle = _heading_text(first.el)
-            if PART_IN_TITLE.match(subtitle) or re.match(r"^(?:[IVXLC]+|\d+)[.:]?\s", subtitle):
+            if CHAPTER_HEADING.match(subtitle):
                 # A chapter's own heading under the book's title.
                 header.book_title, header.title = header.title, subtitle
             else:
@@ -266,6 +267,12 @@ def _pick_byline(blocks: list[Block], indexes: list[int], surname: str | None) -
     if surname:
         for c in named:
             if surname in _fold(blocks[c].text):
+                return c
+    for c in named:
+        if "title" in blocks[c].classes:
+            # Old layouts: <p class="title">Antonio Gramsci 1921</p> above the title heading.
+            byline = _byline_from_title_paragraph(blocks[c])
+            if byline and _looks_like_name(byline):
                 return c
     for c in named:
         if blocks[c].tag == "h2" and _looks_like_name(blocks[c].text):
@@ -540,10 +547,10 @@ def _provenance(page: Page, fetch: Fetch) -> Provenance:
 _INDEX_SKIP = frozenset({"toplink", "footer", "updat", "inline", "foot", "title", "linkback"})
 
 
-def _count_entries(page: Page) -> int:
-    """How many distinct pages of the site the page's content links to (navigation aside)."""
+def _count_entries(blocks: list[Block]) -> int:
+    """How many distinct pages of the site the blocks link to (navigation aside)."""
     seen = set()
-    for block in page.blocks:
+    for block in blocks:
         if block.tag == "hr" or block.classes & _INDEX_SKIP:
             continue
         for a in block.el.iter("a"):
@@ -613,7 +620,7 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
     if is_index_name and root and folder in (root, f"{root}/works") or "/works/date/" in path:
         return "author_index"
     images = len(page.body.findall(".//img"))
-    link_heavy = entries >= 3 and (link_words >= 0.4 * max(body_words, 1) or body_words - link_words < 150)
+    link_heavy = entries >= 3 and (link_words >= 0.5 * max(body_words, 1) or body_words - link_words < 60)
     if NON_WORK_PAGES.search(path) and not link_heavy:
         return "other"
     if link_heavy:
@@ -622,8 +629,8 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
         return "toc" if has_work_header and root else "section_index"
     if images >= 3 and body_words - link_words < 40 * images:
         return "other"
-    if body_words < 15:
-        return "other"
+    if body_words < 15 and header.byline is None and colophon is None and header.date_line is None:
+        return "other"  # an empty shell: no text and nothing that makes it a work
     return "work"
 
 
@@ -649,7 +656,7 @@ def extract(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = N
         for b in blocks[start:] if b.tag != "hr" and not _is_nav(b)
         for a in b.el.iter("a") if not (a.get("href") or "#").startswith("#")
     )
-    kind = _page_kind(page, header, colophon, _count_entries(page), body_words, link_words)
+    kind = _page_kind(page, header, colophon, _count_entries(blocks[start:]), body_words, link_words)
     last_updated = read_last_updated(blocks)
     if kind == "other":
         return OtherPage(id=page_id, url=url, language=page.language,

@@ -239,3 +239,9 @@ NON_WORK_PAGES = re.compile(
 )
 PLACEHOLDER_TITLES = re.compile(r"not found|restricted directory|page moved|moved permanently",
                                 re.I)
+# A chapter's own heading printed under the book's title.
+CHAPTER_HEADING = re.compile(
+    r"^(?:chapter|part|book|section|lecture|letter|appendix|capítulo|capitulo|kapitel|chapitre|"
+    r"parte|teil)\s+\w+|^(?:[IVXLC]+|\d+)[.:]?\s",
+    re.I,
+)

@@ -1,0 +1,82 @@
+"""`colophon extract` and `colophon schema` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env=None)
+
+
+def _archive(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    (root / "admin/js/data").mkdir(parents=True)
+    shutil.copy(FIXTURES / "authors.json", root / "admin/js/data/authors.json")
+    for case, path in [("labelled_series", "archive/ashdown/1947/05/mill3.html"),
+                       ("author_index", "archive/ashdown/index.htm"),
+                       ("placeholder", "italiano/404.htm")]:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "pages" / case / "page.html", target)
+    (root / "archive/ashdown/empty.htm").write_bytes(b"")
+    (root / "archive/ashdown/picture.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    return root
+
+
+def test_extract_folder_one_line_per_page(tmp_path: Path) -> None:
+    root = _archive(tmp_path)
+    result = _run("extract", str(root / "archive"), str(root / "italiano"), "--root", str(root),
+                  "--base-url", "http://mirror.example/mia")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_url = {line["url"]: line for line in lines}
+    assert len(lines) == 5
+    work = by_url["http://mirror.example/mia/archive/ashdown/1947/05/mill3.html"]
+    assert work["id"] == "archive/ashdown/1947/05/mill3.html"
+    assert work["author"]["name"] == "Ruth Ashdown"  # from ROOT/admin/js/data/authors.json
+    assert by_url["http://mirror.example/mia/archive/ashdown/index.htm"]["kind"] == "author_index"
+    assert by_url["http://mirror.example/mia/italiano/404.htm"]["kind"] == "other"
+    assert by_url["http://mirror.example/mia/archive/ashdown/empty.htm"]["code"] == "empty_body"
+    assert by_url["http://mirror.example/mia/archive/ashdown/picture.html"]["code"] == "not_html"
+
+
+def test_extract_default_root_is_cwd(tmp_path: Path) -> None:
+    root = _archive(tmp_path)
+    result = _run("extract", "archive/ashdown/1947/05/mill3.html", cwd=root)
+    assert json.loads(result.stdout)["url"] == "https://www.marxists.org/archive/ashdown/1947/05/mill3.html"
+
+
+def test_extract_bad_arguments_stop_with_a_message(tmp_path: Path) -> None:
+    missing = _run("extract", str(tmp_path / "nope.html"), "--root", str(tmp_path))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    outside = _run("extract", str(FIXTURES / "authors.json"), "--root", str(tmp_path))
+    assert outside.returncode == 2 and "not inside --root" in outside.stderr
+    bad_url = _run("extract", str(tmp_path), "--root", str(tmp_path), "--base-url", "ftp://x")
+    assert bad_url.returncode == 2 and "--base-url" in bad_url.stderr
+    assert "Traceback" not in missing.stderr + outside.stderr + bad_url.stderr
+
+
+def test_schema_prints_every_record_type() -> None:
+    result = _run("schema")
+    assert result.returncode == 0
+    schemas = json.loads(result.stdout)
+    assert {"works", "indexes", "rejects", "other"} <= set(schemas)
+    assert _run("schema", "bogus").returncode == 2
+
+
+def test_every_subcommand_has_help() -> None:
+    from crawler.cli import build_parser
+
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    for name in subcommands:
+        result = _run(name, "--help")
+        assert result.returncode == 0 and "usage:" in result.stdout, name
