@@ -1,0 +1,1 @@
+"""The dataset on disk: JSON Lines files published atomically, datapackage.json, validation."""

@@ -634,12 +634,31 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
     return "work"
 
 
+def page_links(page: Page) -> list[str]:
+    """Every page the document links to (anchors, image-map areas, frames), absolute, defragmented."""
+    links: dict[str, None] = {}
+    for el in page.body.iter("a", "area", "frame", "iframe"):
+        href = (el.get("href") or el.get("src") or "").strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+            continue
+        try:
+            absolute = urldefrag(urljoin(page.url, href.replace("\\", "/")))[0]
+        except ValueError:
+            continue
+        links.setdefault(absolute, None)
+    return list(links)
+
+
 def extract(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
             fetch: Fetch | None = None) -> Work | Index | OtherPage:
     """The record of one page; raises ExtractError with a stable code when there is none."""
     fetch = fetch or Fetch()
+    return extract_page(parse_page(body, url, page_id, fetch.charset), catalogue, fetch)
+
+
+def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work | Index | OtherPage:
     catalogue = catalogue or Catalogue()
-    page = parse_page(body, url, page_id, fetch.charset)
+    url, page_id = page.url, page.id
     blocks = page.blocks
     canonical, slug = catalogue.author_for(page_id)
     colophon_indexes = _find_colophon(blocks)

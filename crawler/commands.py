@@ -1,0 +1,200 @@
+"""`colophon crawl` and `colophon validate`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from crawler.cli import UsageError
+
+SAMPLE = Path(__file__).parent / "sample_archive"
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+
+def _positive(kind: type, name: str) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must not be negative, got {text!r}")
+        return value
+    return parse
+
+
+def register(sub: Any) -> None:
+    crawl = sub.add_parser(
+        "crawl", help="crawl an archive into a dataset folder",
+        description="Crawl an archive from its start pages (https://, http://, file:// or a local folder "
+                    "that mirrors the site) into a validated dataset folder.",
+        epilog="Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed.")
+    crawl.add_argument("starts", nargs="*", metavar="START", help="start URLs or local folders")
+    crawl.add_argument("--out", required=False, help="dataset folder (default: data/<name>)")
+    crawl.add_argument("--sample", action="store_true",
+                       help="crawl the built-in sample archive, served on 127.0.0.1 by this command")
+    crawl.add_argument("--scope", choices=("folder", "site"), default="folder",
+                       help="folder (default): under the start folders plus the works their indexes "
+                            "list; site: everything reachable on the site")
+    crawl.add_argument("--root-url", help="the archive root, when the site lives under a path prefix")
+    crawl.add_argument("--max-pages", type=_positive(int, "--max-pages"), default=0, help="stop after N pages")
+    crawl.add_argument("--max-depth", type=_positive(int, "--max-depth"), default=0, help="link depth limit")
+    crawl.add_argument("--max-time", type=_positive(float, "--max-time"), default=0, help="stop after N seconds")
+    crawl.add_argument("--delay", type=_positive(float, "--delay"), default=1.0,
+                       help="seconds between requests to a host (default 1; 0 for a local mirror)")
+    crawl.add_argument("--concurrency", type=_positive(int, "--concurrency"), default=1,
+                       help="requests in flight per host (default 1)")
+    crawl.add_argument("--no-autothrottle", action="store_true", help="turn AutoThrottle off")
+    crawl.add_argument("--ignore-robots", action="store_true",
+                       help="do not obey robots.txt (only for archives you run yourself)")
+    crawl.add_argument("--user-agent", help="the User-Agent header (default names Colophon and --contact)")
+    crawl.add_argument("--contact", help="a URL or address for site operators to reach you")
+    crawl.add_argument("--include-non-html", action="store_true", help="also fetch PDFs, images, audio")
+    crawl.add_argument("--timeout", type=_positive(float, "--timeout"), default=30, help="seconds per request")
+    crawl.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    crawl.set_defaults(func=cmd_crawl)
+
+    validate = sub.add_parser("validate", help="re-check a dataset folder",
+                              description="Check every line of a dataset against its schema and every "
+                                          "file against datapackage.json (bytes, sha256, records).")
+    validate.add_argument("folder", help="the dataset folder")
+    validate.set_defaults(func=cmd_validate)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve a folder on 127.0.0.1 with an ephemeral port for the length of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    from crawler import settings as defaults
+
+    contact = args.contact or defaults.COLOPHON_CONTACT
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    settings: dict[str, Any] = {
+        "COLOPHON_OUT": str(out),
+        "COLOPHON_SCOPE": args.scope,
+        "COLOPHON_ROOT_URL": args.root_url,
+        "COLOPHON_INCLUDE_NON_HTML": args.include_non_html,
+        "COLOPHON_RUN_OPTIONS": options,
+        "COLOPHON_RUN_ID": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "COLOPHON_PROGRESS_INTERVAL": 2.0,
+        "DOWNLOAD_DELAY": args.delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if args.delay > 0 else 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, args.concurrency),
+        "CONCURRENT_REQUESTS": max(16, args.concurrency),
+        "AUTOTHROTTLE_ENABLED": not args.no_autothrottle and args.delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(args.delay, 0.1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, args.concurrency)),
+        "ROBOTSTXT_OBEY": not args.ignore_robots,
+        "USER_AGENT": args.user_agent or f"Colophon/1.0 (+{contact})",
+        "DOWNLOAD_TIMEOUT": args.timeout,
+        "LOG_LEVEL": args.log_level,
+    }
+    if args.max_pages:
+        settings["CLOSESPIDER_PAGECOUNT"] = args.max_pages
+    if args.max_depth:
+        settings["DEPTH_LIMIT"] = args.max_depth
+    if args.max_time:
+        settings["CLOSESPIDER_TIMEOUT"] = args.max_time
+    return settings
+
+
+def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
+              root_url: str | None = None) -> dict[str, Any]:
+    """Run one crawl in this process and return its final stats."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+    from crawler.spiders.archive import ArchiveSpider
+
+    merged = Settings()
+    merged.setmodule(project_settings, priority="project")
+    merged.update(settings, priority="cmdline")
+    process = CrawlerProcess(merged)
+    crawler = process.create_crawler(ArchiveSpider)
+    process.crawl(crawler, start=starts, scope=scope, root=root_url)
+    process.start()
+    return dict(crawler.stats.get_stats())
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.urls import to_url
+
+    if args.sample and args.starts:
+        raise UsageError("crawl: give START URLs or --sample, not both")
+    if not args.sample and not args.starts:
+        raise UsageError("crawl: give at least one START URL or folder (or --sample)")
+    out = Path(args.out or ("data/sample" if args.sample else "data/colophon"))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"crawl: --out {out} exists and is not a folder")
+    if args.sample:
+        with serve_folder(SAMPLE) as root:
+            args.delay, args.concurrency = 0.0, max(args.concurrency, 4)
+            stats = run_crawl([root], crawl_settings(args, out), "site")
+    else:
+        try:
+            starts = [to_url(s) for s in args.starts]
+        except ValueError as error:
+            raise UsageError(f"crawl: {error}") from None
+        stats = run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
+    return summarise(stats, out)
+
+
+def summarise(stats: dict[str, Any], out: Path) -> int:
+    run = stats.get("colophon/run") or {}
+    counts = run.get("counts", {})
+    reason = stats.get("finish_reason", "unknown")
+    print(f"Crawl finished ({reason}): {counts.get('pages', 0)} pages fetched")
+    for key in ("works", "indexes", "other", "rejects", "duplicates", "missing", "skipped_non_html",
+                "robots_forbidden"):
+        print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
+    print(f"Dataset: {out.resolve()}")
+    errors = stats.get("log_count/ERROR", 0)
+    if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
+                                 "closespider_itemcount") or errors or not counts.get("pages"):
+        print(f"colophon: crawl failed ({reason}, {errors} errors logged)")
+        return EXIT_FAILED
+    if counts.get("rejects", 0):
+        print(f"  {counts['rejects']} pages rejected: see {out / 'rejects.jsonl'}")
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from output.validate import validate_dataset
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"validate: {folder} is not a folder")
+    problems = validate_dataset(folder)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{folder}: {len(problems)} problems")
+        return 1
+    print(f"{folder}: valid")
+    return 0

@@ -1,0 +1,1 @@
+"""Spiders: navigation only; every page goes to the extraction engine."""

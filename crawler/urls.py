@@ -1,0 +1,117 @@
+"""The archive being crawled: its root, equivalent hosts, canonical URLs, page ids and scope."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+from crawler.extract.vocab import ENGLISH_ROOTS, SECTION_LANGUAGES
+
+TOP_FOLDERS = ENGLISH_ROOTS | frozenset(SECTION_LANGUAGES)
+TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|source)$", re.I)
+NON_HTML = re.compile(
+    r"\.(?:pdf|jpe?g|png|gif|svg|webp|bmp|tiff?|ico|mp3|mp4|m4a|ogg|oga|wav|flac|avi|mov|webm|"
+    r"zip|gz|tgz|bz2|rar|7z|epub|mobi|azw3?|djvu|doc|docx|odt|rtf|xls|xlsx|ppt|pptx|txt|xml|css|js|json|"
+    r"ps|tex|swf)$",
+    re.I,
+)
+
+
+def _bare(host: str) -> str:
+    return host.lower().removeprefix("www.")
+
+
+def to_url(start: str) -> str:
+    """A start argument as a URL: local folders and files become file:// URLs."""
+    if re.match(r"^(?:https?|file)://", start, re.I):
+        return start
+    path = Path(start).expanduser().resolve()
+    if not path.exists():
+        raise ValueError(f"{start!r} is neither an http(s):// or file:// URL nor an existing path")
+    uri = path.as_uri()
+    return uri + "/" if path.is_dir() else uri
+
+
+def detect_root(url: str) -> str:
+    """The archive root of a start URL: the part before the site's first top-level folder."""
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    for i, segment in enumerate(segments):
+        if i and segment.lower() in TOP_FOLDERS and i < len(segments) - 1:
+            return urlunsplit((parts.scheme, parts.netloc, "/".join(segments[:i]) + "/", "", ""))
+    if parts.scheme == "file":
+        folder = parts.path if parts.path.endswith("/") else parts.path.rsplit("/", 1)[0] + "/"
+        return urlunsplit(("file", "", folder, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+@dataclass
+class Site:
+    """Scope and identity rules for one crawl."""
+
+    root: str
+    folders: list[str] = field(default_factory=list)
+    scope: str = "folder"
+
+    @classmethod
+    def for_starts(cls, starts: list[str], scope: str = "folder", root: str | None = None) -> "Site":
+        if not starts:
+            raise ValueError("at least one start URL is needed")
+        root_url = root or detect_root(starts[0])
+        if not root_url.endswith("/"):
+            root_url += "/"
+        site = cls(root=root_url, scope=scope)
+        for start in starts:
+            canonical = site.canonical(start)
+            if canonical is None:
+                raise ValueError(f"start URL {start!r} is not under the archive root {root_url}")
+            folder = canonical if canonical.endswith("/") else canonical.rsplit("/", 1)[0] + "/"
+            site.folders.append(folder)
+        return site
+
+    def canonical(self, url: str) -> str | None:
+        """The one spelling of a URL on this site, or None when it is off-site."""
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        root = urlsplit(self.root)
+        scheme = parts.scheme.lower()
+        if root.scheme == "file":
+            if scheme != "file":
+                return None
+        elif scheme not in ("http", "https") or _bare(parts.hostname or "") != _bare(root.hostname or "") \
+                or (parts.port or None) != (root.port or None):
+            return None
+        path = urljoin("/", parts.path or "/")  # resolves dot segments
+        rebuilt = urlunsplit((root.scheme, root.netloc, path, parts.query, ""))
+        rebuilt = url_query_cleaner(rebuilt, [k for k in _query_keys(parts.query) if TRACKING.match(k)],
+                                    remove=True) if parts.query else rebuilt
+        canonical = canonicalize_url(rebuilt, keep_fragments=False)
+        if not canonical.startswith(self.root):
+            return None
+        return canonical
+
+    def page_id(self, url: str) -> str | None:
+        canonical = self.canonical(url)
+        if canonical is None:
+            return None
+        path = unquote(urlsplit(canonical[len(self.root) - 1:]).path.lstrip("/"))
+        if not path or path.endswith("/"):
+            path += "index.htm"
+        return path
+
+    def in_folder(self, url: str) -> bool:
+        return self.scope == "site" or any(url.startswith(folder) for folder in self.folders)
+
+    @staticmethod
+    def is_non_html(url: str) -> bool:
+        return bool(NON_HTML.search(urlsplit(url).path))
+
+
+def _query_keys(query: str) -> list[str]:
+    return [pair.split("=", 1)[0] for pair in query.split("&") if pair]

@@ -1,0 +1,74 @@
+"""`colophon validate`: re-check a dataset folder against its schemas and datapackage.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from output.dataset import DATAPACKAGE, FILES, file_digest, read_datapackage
+
+MAX_PROBLEMS_PER_FILE = 20
+
+
+def validate_dataset(folder: Path) -> list[str]:
+    """Every problem found, as one line each; an empty list means the dataset is sound."""
+    problems: list[str] = []
+    try:
+        package = read_datapackage(folder)
+    except orjson.JSONDecodeError as error:
+        return [f"{DATAPACKAGE}: not valid JSON ({error})"]
+    if package is None:
+        return [f"{DATAPACKAGE}: missing in {folder}"]
+    listed = {resource.get("path"): resource for resource in package.get("resources", [])}
+    for name in FILES:
+        if (folder / name).is_file() and name not in listed:
+            problems.append(f"{name}: present but not listed in {DATAPACKAGE}")
+    for path, resource in listed.items():
+        problems += _check_resource(folder, str(path), resource)
+    for resource in listed.values():
+        schema = resource.get("schema")
+        if schema and not (folder / schema).is_file():
+            problems.append(f"{resource.get('path')}: schema file {schema} missing")
+    return problems
+
+
+def _check_resource(folder: Path, name: str, resource: dict[str, Any]) -> list[str]:
+    path = folder / name
+    if name not in FILES:
+        return [f"{name}: unknown resource in {DATAPACKAGE}"]
+    if not path.is_file():
+        return [f"{name}: listed in {DATAPACKAGE} but missing"]
+    problems = []
+    size, sha, lines = file_digest(path)
+    if resource.get("bytes") != size:
+        problems.append(f"{name}: {size} bytes, {DATAPACKAGE} says {resource.get('bytes')}")
+    if resource.get("hash") != f"sha256:{sha}":
+        problems.append(f"{name}: sha256 {sha} differs from {DATAPACKAGE}")
+    model = FILES[name][0]
+    records = 0
+    bad = 0
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                problems.append(f"{name}:{number}: last line is not \\n-terminated (torn write?)")
+            if not line.strip():
+                problems.append(f"{name}:{number}: blank line")
+                continue
+            records += 1
+            try:
+                model.model_validate_json(line)
+            except ValidationError as error:
+                bad += 1
+                if bad <= MAX_PROBLEMS_PER_FILE:
+                    first = error.errors()[0]
+                    where = ".".join(str(p) for p in first["loc"])
+                    problems.append(f"{name}:{number}: {first['type']} at {where}: {first['msg']}")
+    if bad > MAX_PROBLEMS_PER_FILE:
+        problems.append(f"{name}: {bad - MAX_PROBLEMS_PER_FILE} more invalid lines")
+    if resource.get("records") != records:
+        problems.append(f"{name}: {records} records, {DATAPACKAGE} says {resource.get('records')}")
+    del lines
+    return problems
