@@ -10,14 +10,11 @@ from urllib.parse import quote, urljoin
 
 import orjson
 
+from crawler.errors import UsageError
 from crawler.extract import Catalogue, harvest
 from models import record_schemas
 
 DEFAULT_BASE_URL = "https://www.marxists.org/"
-
-
-class UsageError(Exception):
-    """Bad arguments or configuration: the message names what was wrong."""
 
 
 def _pages(paths: Sequence[Path]) -> Iterator[Path]:

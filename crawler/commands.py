@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from crawler.cli import UsageError
+from crawler.errors import UsageError
 
 SAMPLE = Path(__file__).parent / "sample_archive"
 
@@ -59,6 +59,10 @@ def register(sub: Any) -> None:
     crawl.add_argument("--contact", help="a URL or address for site operators to reach you")
     crawl.add_argument("--include-non-html", action="store_true", help="also fetch PDFs, images, audio")
     crawl.add_argument("--timeout", type=_positive(float, "--timeout"), default=30, help="seconds per request")
+    crawl.add_argument("--retries", type=_positive(int, "--retries"), default=2,
+                       help="retries of a failed request (default 2)")
+    crawl.add_argument("--max-page-bytes", type=_positive(int, "--max-page-bytes"), default=10 * 1024 * 1024,
+                       help="a larger page is rejected as too_large (default 10 MiB)")
     crawl.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     crawl.set_defaults(func=cmd_crawl)
 
@@ -111,6 +115,9 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": not args.ignore_robots,
         "USER_AGENT": args.user_agent or f"Colophon/1.0 (+{contact})",
         "DOWNLOAD_TIMEOUT": args.timeout,
+        "RETRY_TIMES": args.retries,
+        "DOWNLOAD_MAXSIZE": args.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": min(args.max_page_bytes, 2 * 1024 * 1024),
         "LOG_LEVEL": args.log_level,
     }
     if args.max_pages:
@@ -173,10 +180,12 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
                 "robots_forbidden"):
         print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
     print(f"Dataset: {out.resolve()}")
-    errors = stats.get("log_count/ERROR", 0)
+    # Failed fetches are rejects; a failure is the crawl itself going wrong.
+    errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    errors += stats.get("log_count/CRITICAL", 0)
     if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
                                  "closespider_itemcount") or errors or not counts.get("pages"):
-        print(f"colophon: crawl failed ({reason}, {errors} errors logged)")
+        print(f"colophon: crawl failed ({reason}, {errors} errors)")
         return EXIT_FAILED
     if counts.get("rejects", 0):
         print(f"  {counts['rejects']} pages rejected: see {out / 'rejects.jsonl'}")

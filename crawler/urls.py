@@ -113,5 +113,19 @@ class Site:
         return bool(NON_HTML.search(urlsplit(url).path))
 
 
+def file_folder_pages(url: str) -> list[str] | None:
+    """For a file:// folder URL: its index page, or every HTML page below it; None for other URLs."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or not parts.path.endswith("/"):
+        return None
+    folder = Path(unquote(parts.path))
+    for name in ("index.htm", "index.html"):
+        if (folder / name).is_file():
+            return [(folder / name).as_uri()]
+    if not folder.is_dir():
+        return []
+    return sorted(p.as_uri() for p in folder.rglob("*") if p.suffix.lower() in (".htm", ".html") and p.is_file())
+
+
 def _query_keys(query: str) -> list[str]:
     return [pair.split("=", 1)[0] for pair in query.split("&") if pair]

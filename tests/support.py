@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import tempfile
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +115,43 @@ def scored_fields(gold: dict[str, Any]) -> list[str]:
             continue
         fields.append(name)
     return fields
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def origin(root: Path, robots: str | None = None, slow: float = 5.0) -> Iterator[str]:
+    """A static origin (tests/origin.py) serving ``root`` on 127.0.0.1; yields its base URL."""
+    command = [sys.executable, "-m", "tests.origin", "--root", str(root), "--slow", str(slow)]
+    if robots is not None:
+        command += ["--robots", robots]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"origin did not start: {line!r}")
+        yield f"http://127.0.0.1:{int(line.split()[1])}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def origin_stats(base: str) -> dict[str, Any]:
+    with urllib.request.urlopen(base + "_stats", timeout=10) as response:
+        data: dict[str, Any] = json.loads(response.read())
+    return data
+
+
+def run_colophon(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -7,23 +7,30 @@ from collections.abc import Iterator
 from typing import Any
 
 import scrapy
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.defer import CancelledError
-from twisted.internet.error import (
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
-from twisted.web._newclient import ResponseFailed
+from twisted.internet import defer, error
+from twisted.web import _newclient
+
+
+def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
+    """Scrapy's own download errors (2.13+) with the Twisted ones older versions raise."""
+    found = tuple(getattr(scrapy_errors, name) for name in names if hasattr(scrapy_errors, name))
+    return found + fallback
+
+
+TOO_LARGE = _errors("DownloadCancelledError", fallback=(defer.CancelledError,))
+TIMEOUT = _errors("DownloadTimeoutError", fallback=(error.TimeoutError, error.TCPTimedOutError))
+TRUNCATED = _errors("ResponseDataLossError", fallback=(_newclient.ResponseFailed, error.ConnectionLost))
+UNREACHABLE = _errors("DownloadConnectionRefusedError", "CannotResolveHostError",
+                      fallback=(error.DNSLookupError, error.ConnectionRefusedError))
 
 from crawler.extract import Catalogue, Fetch, harvest_links
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.items import PageItem
-from crawler.urls import Site, to_url
+from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work
 
 MISSING = (404, 410)
@@ -69,7 +76,8 @@ class ArchiveSpider(scrapy.Spider):
         for url in self.start_args:
             canonical = self.site.canonical(url)
             assert canonical is not None
-            yield self._request(canonical, leaf=False)
+            for page in file_folder_pages(canonical) or [canonical]:
+                yield self._request(self.site.canonical(page) or page, leaf=False)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
         self.catalogue = Catalogue.from_json(response.body)
@@ -80,9 +88,11 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.info("no author catalogue at %s; canonical names come from bylines", failure.request.url)
         yield from self._starts()
 
-    def _request(self, url: str, leaf: bool, folder: str | None = None) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse, errback=self.failed,
-                              meta={"leaf": leaf, "folder": folder})
+    def _request(self, url: str, leaf: bool) -> scrapy.Request:
+        if url.startswith("file:") and url.endswith("/"):
+            # A local mirror has no server to answer a folder URL with its index page.
+            url = (file_folder_pages(url) or [url])[0]
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, meta={"leaf": leaf})
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -159,13 +169,13 @@ class ArchiveSpider(scrapy.Spider):
             else:
                 stats.inc_value("colophon/ignored")
                 return
-        elif failure.check(CancelledError):
+        elif failure.check(*TOO_LARGE):
             code, message = "too_large", "the response was larger than DOWNLOAD_MAXSIZE"
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(*TIMEOUT):
             code, message = "timeout", "the server did not answer in time"
-        elif failure.check(ResponseFailed, ConnectionLost):
+        elif failure.check(*TRUNCATED):
             code, message = "truncated", "the connection closed before the whole body arrived"
-        elif failure.check(DNSLookupError, ConnectionRefusedError):
+        elif failure.check(*UNREACHABLE):
             code, message = "unreachable", str(failure.value)
         stats.inc_value(f"colophon/fetch_failed/{code}")
         yield PageItem(record=Reject(url=request.url, stage="fetch", code=code, message=message[:500],

@@ -1,0 +1,86 @@
+"""The dataset on disk: atomic publication, JSON Lines writing, and `validate` catching damage."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from models import Reject
+from output.atomic import atomic_file
+from output.dataset import write_datapackage
+from output.jsonl import JsonLinesWriter
+from output.validate import validate_dataset
+
+
+def _reject(n: int) -> Reject:
+    return Reject(url=f"https://www.marxists.org/x{n}.htm", stage="extract", code="not_html",
+                  message="m", fetched_at="2026-01-01T00:00:00+00:00")
+
+
+def test_atomic_file_is_all_or_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "works.jsonl"
+    target.write_bytes(b"old\n")
+    with pytest.raises(RuntimeError), atomic_file(target) as handle:
+        handle.write(b"half a")
+        raise RuntimeError("killed mid-write")
+    assert target.read_bytes() == b"old\n"
+    assert list(tmp_path.iterdir()) == [target]  # no temporary left behind
+    with atomic_file(target) as handle:
+        handle.write(b"new\n")
+    assert target.read_bytes() == b"new\n"
+
+
+def test_writer_counts_hashes_and_refuses_torn_lines() -> None:
+    buffer = io.BytesIO()
+    writer = JsonLinesWriter(buffer)
+    writer.write(_reject(1))
+    writer.write({"a": "line\nbreak inside a string is escaped"})
+    assert writer.records == 2
+    assert buffer.getvalue().count(b"\n") == 2
+    with pytest.raises(ValueError):
+        writer.write_line(b'{"a": 1}\n{"b": 2}\n')
+    with pytest.raises(ValueError):
+        writer.write_line(b'{"a": 1}')
+
+
+def _dataset(folder: Path, records: int = 3) -> Path:
+    folder.mkdir()
+    with open(folder / "rejects.jsonl", "wb") as handle:
+        writer = JsonLinesWriter(handle)
+        for n in range(records):
+            writer.write(_reject(n))
+    write_datapackage(folder, {"id": "run-1"})
+    return folder
+
+
+def test_validate_accepts_a_sound_dataset(tmp_path: Path) -> None:
+    folder = _dataset(tmp_path / "d")
+    assert validate_dataset(folder) == []
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert package["resources"][0]["records"] == 3
+    assert package["resources"][0]["hash"].startswith("sha256:")
+    assert (folder / "schemas/works.schema.json").is_file()
+
+
+@pytest.mark.parametrize(("damage", "expected"), [
+    (lambda p: p.write_bytes(p.read_bytes()[:-5]), "not \\n-terminated"),
+    (lambda p: p.write_bytes(p.read_bytes() + b"\n"), "blank line"),
+    (lambda p: p.write_bytes(p.read_bytes().replace(b'"not_html"', b'"Not HTML"')), "string_pattern_mismatch"),
+    (lambda p: p.write_bytes(p.read_bytes() + p.read_bytes().splitlines(keepends=True)[0]), "4 records"),
+    (lambda p: p.unlink(), "listed in datapackage.json but missing"),
+], ids=["torn", "blank", "invalid", "count", "missing"])
+def test_validate_reports_damage(tmp_path: Path, damage, expected: str) -> None:  # type: ignore[no-untyped-def]
+    folder = _dataset(tmp_path / "d")
+    damage(folder / "rejects.jsonl")
+    problems = validate_dataset(folder)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_validate_reports_hash_mismatch(tmp_path: Path) -> None:
+    folder = _dataset(tmp_path / "d")
+    path = folder / "rejects.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"x1.htm", b"x9.htm"))
+    assert any("sha256" in p for p in validate_dataset(folder))
