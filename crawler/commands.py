@@ -38,7 +38,8 @@ def register(sub: Any) -> None:
                     "that mirrors the site) into a validated dataset folder.",
         epilog="Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed.")
     crawl.add_argument("starts", nargs="*", metavar="START", help="start URLs or local folders")
-    crawl.add_argument("--out", required=False, help="dataset folder (default: data/<name>)")
+    crawl.add_argument("--start-list", metavar="FILE", help="a file of start URLs or folders, one per line")
+    crawl.add_argument("--out", required=False, help="dataset folder (default: data/colophon)")
     crawl.add_argument("--sample", action="store_true",
                        help="crawl the built-in sample archive, served on 127.0.0.1 by this command")
     crawl.add_argument("--scope", choices=("folder", "site"), default="folder",
@@ -151,6 +152,12 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
 def cmd_crawl(args: argparse.Namespace) -> int:
     from crawler.urls import to_url
 
+    if args.start_list:
+        try:
+            lines = Path(args.start_list).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise UsageError(f"crawl: --start-list {args.start_list}: {error.strerror}") from None
+        args.starts = [*args.starts, *(line.strip() for line in lines if line.strip() and not line.startswith("#"))]
     if args.sample and args.starts:
         raise UsageError("crawl: give START URLs or --sample, not both")
     if not args.sample and not args.starts:

@@ -21,6 +21,10 @@ NON_HTML = re.compile(
 )
 
 
+_MISSING = object()
+_CACHE_SIZE = 200_000  # canonical spellings remembered: navigation links repeat on every page
+
+
 def _bare(host: str) -> str:
     return host.lower().removeprefix("www.")
 
@@ -56,6 +60,7 @@ class Site:
     root: str
     folders: list[str] = field(default_factory=list)
     scope: str = "folder"
+    _cache: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_starts(cls, starts: list[str], scope: str = "folder", root: str | None = None) -> "Site":
@@ -75,6 +80,16 @@ class Site:
 
     def canonical(self, url: str) -> str | None:
         """The one spelling of a URL on this site, or None when it is off-site."""
+        cached = self._cache.get(url, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        result = self._canonical(url)
+        if len(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[url] = result
+        return result
+
+    def _canonical(self, url: str) -> str | None:
         try:
             parts = urlsplit(url.strip())
         except ValueError:

@@ -233,6 +233,31 @@ class Reject(_Strict):
     fetched_at: str
 
 
+class Tombstone(_Strict):
+    """A record that was published once and is gone: its page answered 404/410, became a reject,
+    or a complete run no longer reached it."""
+
+    id: SitePath | None
+    url: str
+    removed_run: str | None
+    removed_at: str | None
+
+
+class Change(_Strict):
+    """One line of `changes/<run-id>.jsonl`: what a run added, modified or removed."""
+
+    op: Literal["added", "modified", "removed"]
+    id: SitePath | None
+    url: str
+    run: str
+    at: str
+    record: dict[str, Any] | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        if (self.record is None) != (self.op == "removed"):
+            raise PydanticCustomError("change_record", "added/modified carry the record, removed does not", {})
+
+
 def record_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schemas of every record type, keyed by the file they describe."""
     return {
@@ -240,4 +265,6 @@ def record_schemas() -> dict[str, dict[str, Any]]:
         "indexes": Index.model_json_schema(),
         "rejects": Reject.model_json_schema(),
         "other": OtherPage.model_json_schema(),
+        "tombstones": Tombstone.model_json_schema(),
+        "changes": Change.model_json_schema(),
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from models import SCHEMA_VERSION, Index, OtherPage, Reject, Work, record_schemas
+from models import SCHEMA_VERSION, Change, Index, OtherPage, Reject, Tombstone, Work, record_schemas
 from output.atomic import atomic_file, write_bytes
 from output.jsonl import JsonLinesWriter
 
@@ -20,7 +20,9 @@ FILES: dict[str, tuple[type[Any], str]] = {
     "indexes.jsonl": (Index, "indexes"),
     "rejects.jsonl": (Reject, "rejects"),
     "other.jsonl": (OtherPage, "other"),
+    "tombstones.jsonl": (Tombstone, "tombstones"),
 }
+CHANGE_MODEL = Change
 DATAPACKAGE = "datapackage.json"
 SCHEMA_DIR = "schemas"
 

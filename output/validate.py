@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from output.dataset import DATAPACKAGE, FILES, file_digest, read_datapackage
+from output.dataset import CHANGE_MODEL, DATAPACKAGE, FILES, file_digest, read_datapackage
 
 MAX_PROBLEMS_PER_FILE = 20
 
@@ -37,7 +37,8 @@ def validate_dataset(folder: Path) -> list[str]:
 
 def _check_resource(folder: Path, name: str, resource: dict[str, Any]) -> list[str]:
     path = folder / name
-    if name not in FILES:
+    is_change_set = name.startswith("changes/") and name.endswith(".jsonl")
+    if name not in FILES and not is_change_set:
         return [f"{name}: unknown resource in {DATAPACKAGE}"]
     if not path.is_file():
         return [f"{name}: listed in {DATAPACKAGE} but missing"]
@@ -47,7 +48,7 @@ def _check_resource(folder: Path, name: str, resource: dict[str, Any]) -> list[s
         problems.append(f"{name}: {size} bytes, {DATAPACKAGE} says {resource.get('bytes')}")
     if resource.get("hash") != f"sha256:{sha}":
         problems.append(f"{name}: sha256 {sha} differs from {DATAPACKAGE}")
-    model = FILES[name][0]
+    model = CHANGE_MODEL if is_change_set else FILES[name][0]
     records = 0
     bad = 0
     with open(path, "rb") as handle:

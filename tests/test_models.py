@@ -64,6 +64,6 @@ def test_valid_work_round_trips() -> None:
 
 def test_schemas_cover_every_record() -> None:
     schemas = record_schemas()
-    assert set(schemas) == {"works", "indexes", "rejects", "other"}
+    assert set(schemas) == {"works", "indexes", "rejects", "other", "tombstones", "changes"}
     assert "citation" in schemas["works"]["properties"]
     assert schemas["works"]["additionalProperties"] is False

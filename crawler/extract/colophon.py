@@ -24,14 +24,14 @@ from crawler.extract.vocab import (
 )
 from models import Citation, Credit, DateValue, Licence, WorkDates
 
-_WS = re.compile(r"\s+")
 _EMPHASIS = frozenset({"em", "i", "strong", "b", "cite", "u"})
 _LABELS_LONGEST_FIRST = sorted(FIELD_LABELS, key=len, reverse=True)
 _PLAIN_LABEL = re.compile(r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ /\\&.,'-]{1,50}?)\s*:\s*(.*)$", re.S)
 
 
 def clean(text: str) -> str:
-    return _WS.sub(" ", text.replace("\u00a0", " ")).strip()
+    """Whitespace (non-breaking spaces included) collapsed to single spaces, ends trimmed."""
+    return " ".join(text.split())
 
 
 @dataclass

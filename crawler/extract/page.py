@@ -92,10 +92,10 @@ class Block:
     tag: str
     classes: frozenset[str]
     text: str
+    words: int = 0
 
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
+    def __post_init__(self) -> None:
+        self.words = self.text.count(" ") + 1 if self.text else 0
 
 
 def _classes(el: html.HtmlElement) -> frozenset[str]:
@@ -111,26 +111,33 @@ def _heading_text(el: html.HtmlElement) -> str:
     return clean(_FOOTNOTE_MARK.sub("", el.text_content()))
 
 
-def _has_block_child(el: html.HtmlElement) -> bool:
-    for child in el.iterdescendants():
-        if isinstance(child.tag, str) and (child.tag in _LEAF_BLOCKS or child.tag in ("table", "ul", "ol", "dl")):
-            return True
-    return False
+_STRUCTURE = _LEAF_BLOCKS | {"table", "ul", "ol", "dl"}
 
 
 def blocks_of(body: html.HtmlElement) -> list[Block]:
     """The page's blocks in reading order: paragraphs, headings, rules and loose text cells."""
     out: list[Block] = []
+    # Containers holding a block of their own are walked into; the others are text cells.
+    holders: set[html.HtmlElement] = set()
+    for el in body.iter(*_STRUCTURE):
+        for ancestor in el.iterancestors():
+            if ancestor in holders:
+                break
+            holders.add(ancestor)
 
     def visit(el: html.HtmlElement) -> None:
         for child in el:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if not tag:
+            tag = child.tag
+            if not isinstance(tag, str):
                 continue
-            if tag in _LEAF_BLOCKS or tag == "hr":
-                out.append(Block(child, tag, _classes(child), _text(child) if tag != "hr" else ""))
-            elif tag in _CONTAINERS and not _has_block_child(child) and clean(child.text_content()):
-                out.append(Block(child, "p", _classes(child), _text(child)))
+            if tag in _LEAF_BLOCKS:
+                out.append(Block(child, tag, _classes(child), _text(child)))
+            elif tag == "hr":
+                out.append(Block(child, tag, _classes(child), ""))
+            elif tag in _CONTAINERS and child not in holders:
+                text = _text(child)
+                if text:
+                    out.append(Block(child, "p", _classes(child), text))
             else:
                 visit(child)
 
@@ -322,6 +329,7 @@ class Body:
     concluded: bool = False
     next_href: str | None = None
     previous_href: str | None = None
+    words: int = 0
 
 
 def _anchor_targets(body: html.HtmlElement) -> dict[str, int]:
@@ -374,10 +382,9 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
             break
         if not text or _is_nav(block) and not block.classes & NOTE_CLASSES:
             continue
-        links = block.el.findall(".//a") if block.el.tag != "a" else [block.el]
-        link_words = sum(len(clean(a.text_content()).split()) for a in links)
-        if links and block.words <= 40 and link_words >= 0.8 * block.words and not CONTINUED.search(text) \
-                and not CONTINUED_FROM.search(text):
+        links = block.el.findall(".//a") if block.words <= 40 else []
+        if links and sum(len(a.text_content().split()) for a in links) >= 0.8 * block.words \
+                and not CONTINUED.search(text) and not CONTINUED_FROM.search(text):
             continue  # a navigation line: "Next chapter", "Archive | Index"
         target = _note_target(block, targets, positions) if targets else None
         if block.tag in _HEADINGS and NOTES_HEADINGS.match(text):
@@ -405,11 +412,11 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
                 continue
             if CONTINUED.search(text):
                 out.continued = True
-                href = _first_href(links)
+                href = _first_href(block.el.findall(".//a"))
                 out.next_href = out.next_href or href
                 continue
             if CONTINUED_FROM.search(text):
-                out.previous_href = out.previous_href or _first_href(links)
+                out.previous_href = out.previous_href or _first_href(block.el.findall(".//a"))
                 continue
             if CONCLUDED.match(text):
                 out.concluded = True
@@ -422,12 +429,19 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
             continue
         texts.append((text, block))
     out.text = [t for t, _ in texts]
+    out.words = sum(block.words for _, block in texts)
     return out
+
+
+_SERIES_WORDS = ("series", "articles", "parts", "instalments", "installments")
 
 
 def _series_marker(out: Body, texts: list[str]) -> bool:
     """Read "(The second of a series of articles)" or "Third of three articles" into ``out``."""
     for text in texts:
+        lowered = text.lower()
+        if not any(word in lowered for word in _SERIES_WORDS):
+            continue  # the marker names its series; skip the costly pattern for ordinary lines
         marker = SERIES_MARKER.search(text)
         if marker is None or len(text.split()) > 30:
             continue
@@ -669,9 +683,9 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
         colophon = read_colophon([blocks[i].el for i in colophon_indexes], url, header.title, page.language)
     start = colophon_indexes[-1] + 1 if colophon_indexes else header.end
     content = read_body(blocks, start, page.body)
-    body_words = sum(len(t.split()) for t in content.text)
+    body_words = content.words
     link_words = sum(
-        len(clean(a.text_content()).split())
+        len(a.text_content().split())
         for b in blocks[start:] if b.tag != "hr" and not _is_nav(b)
         for a in b.el.iter("a") if not (a.get("href") or "#").startswith("#")
     )
@@ -727,7 +741,7 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
         notes=content.notes,
         sections=content.sections,
         text=text,
-        word_count=len(text.split()),
+        word_count=content.words,
         last_updated=last_updated,
         provenance=_provenance(page, fetch),
     )
@@ -774,7 +788,11 @@ def _part_of(page: Page, header: Header) -> PartOf | None:
     folder = page.url.rsplit("/", 1)[0] + "/"
     for a in page.body.iter("a"):
         href = a.get("href") or ""
+        if "/" in href.split("#")[0] or not href:
+            continue  # the contents page sits beside its chapters
         text = clean(a.text_content())
+        if not (_CONTENTS_LINK.match(text) or (header.book_title and href.lower().startswith("index."))):
+            continue
         absolute = urldefrag(urljoin(page.url, href))[0]
         if absolute == urldefrag(page.url)[0] or not absolute.startswith(folder):
             continue

@@ -1,0 +1,294 @@
+"""The dataset's memory between runs: an SQLite store of every page, the crawl frontier and the runs.
+
+One row per URL: its validators (ETag, Last-Modified), content and record hashes, the record
+itself, the links it holds (replayed when the page answers 304 or is not due), first/last seen,
+its revisit interval, and its status (`live`, `missing`, `removed`).  The frontier of a run lives
+here too, so a run killed at any moment resumes where it stopped.  The published files are
+regenerated from this store; it is the source of truth.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+STATE_FILE = "state.sqlite"
+LOCK_FILE = ".colophon.lock"
+INDEX_KINDS = ("author_index", "section_index", "toc")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    id TEXT,
+    file TEXT,
+    kind TEXT,
+    status TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    content_sha256 TEXT,
+    record_sha256 TEXT,
+    published_sha256 TEXT,
+    record BLOB,
+    links BLOB,
+    next_url TEXT,
+    first_seen TEXT,
+    last_seen TEXT,
+    last_changed TEXT,
+    seen_run TEXT,
+    gone_run TEXT,
+    removed_run TEXT,
+    removed_at TEXT,
+    interval REAL NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL DEFAULT 0,
+    unchanged_runs INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
+CREATE TABLE IF NOT EXISTS frontier (
+    run TEXT NOT NULL,
+    url TEXT NOT NULL,
+    leaf INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run, url)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    options BLOB,
+    report BLOB
+);
+"""
+
+
+class RunLocked(Exception):
+    """Another live process holds the dataset folder."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Adaptive revisiting (after Nutch's AdaptiveFetchSchedule): an unchanged page's interval grows,
+    a changed page's shrinks, within [minimum, maximum] seconds. Index and contents pages, where new
+    works appear, are always revisited. `revalidate` makes every page due."""
+
+    minimum: float = 3600.0
+    maximum: float = 30 * 86400.0
+    grow: float = 1.5
+    shrink: float = 0.5
+    revalidate: bool = False
+
+    def next_interval(self, interval: float, changed: bool) -> float:
+        if changed:
+            return max(self.minimum, interval * self.shrink)
+        return min(self.maximum, max(self.minimum, interval * self.grow if interval else self.minimum))
+
+
+def record_hash(line: bytes) -> str:
+    """A record's content hash: its JSON without provenance, so timestamps alone are no change."""
+    data = orjson.loads(line)
+    data.pop("provenance", None)
+    data.pop("fetched_at", None)
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class StateStore:
+    """The state of one dataset folder, held under an exclusive lock for the life of the process."""
+
+    def __init__(self, folder: Path, connection: sqlite3.Connection, lock: Any) -> None:
+        self.folder = folder
+        self.db = connection
+        self._lock = lock
+
+    @classmethod
+    def open(cls, folder: Path) -> "StateStore":
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until close()
+        try:
+            # flock is released by the kernel when its process dies: a killed run never holds
+            # the folder for ever.
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            lock.close()
+            raise RunLocked(f"another colophon run (pid {holder}) is using {folder}; refusing to start") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        db = sqlite3.connect(folder / STATE_FILE, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+        db.executescript(SCHEMA)
+        return cls(folder, db, lock)
+
+    def close(self) -> None:
+        self.db.close()
+        fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+        self._lock.close()
+
+    # --- runs --------------------------------------------------------------------------------
+    def interrupted_run(self) -> str | None:
+        row = self.db.execute("SELECT run FROM runs WHERE status = 'running' ORDER BY started DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def begin_run(self, run: str, started: str, options: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR IGNORE INTO runs (run, started, status, options) VALUES (?, ?, 'running', ?)",
+                        (run, started, orjson.dumps(options)))
+
+    def end_run(self, run: str, finished: str, status: str, report: dict[str, Any]) -> None:
+        self.db.execute("UPDATE runs SET finished = ?, status = ?, report = ? WHERE run = ?",
+                        (finished, status, orjson.dumps(report), run))
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT run, started, finished, status FROM runs ORDER BY started, run").fetchall()
+        return [{"run": r[0], "started": r[1], "finished": r[2], "status": r[3]} for r in rows]
+
+    # --- the frontier -------------------------------------------------------------------------
+    def enqueue(self, run: str, urls: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        """Add URLs to the run's frontier; returns those that were not there yet."""
+        new = []
+        with self.db:
+            for url, leaf in urls:
+                cursor = self.db.execute("INSERT OR IGNORE INTO frontier (run, url, leaf) VALUES (?, ?, ?)",
+                                         (run, url, int(leaf)))
+                if cursor.rowcount:
+                    new.append((url, leaf))
+        return new
+
+    def done(self, run: str, url: str) -> None:
+        self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, url))
+
+    def pending(self, run: str) -> list[tuple[str, bool]]:
+        rows = self.db.execute("SELECT url, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
+        return [(r[0], bool(r[1])) for r in rows]
+
+    def frontier_size(self, run: str) -> int:
+        return int(self.db.execute("SELECT count(*) FROM frontier WHERE run = ?", (run,)).fetchone()[0])
+
+    # --- pages ------------------------------------------------------------------------------------
+    def page(self, url: str) -> dict[str, Any] | None:
+        cursor = self.db.execute("SELECT * FROM pages WHERE url = ?", (url,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def plan(self, url: str, policy: Policy, now: float) -> tuple[str, dict[str, Any] | None]:
+        """How to visit a URL this run: `fetch` (new, or due), `skip` (not due: replay what we know)."""
+        row = self.db.execute(
+            "SELECT status, kind, due_at, etag, last_modified, links FROM pages WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return "fetch", None
+        status, kind, due_at, etag, last_modified, links = row
+        known = {"etag": etag, "last_modified": last_modified, "links": orjson.loads(links) if links else []}
+        if status == "removed" or policy.revalidate or kind in INDEX_KINDS or due_at <= now:
+            return "fetch", known
+        return "skip", known
+
+    def store(self, run: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
+              links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_url: str) -> bool:
+        """Keep a freshly fetched page; returns whether its record changed. One transaction with
+        the frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
+        digest = record_hash(record_line)
+        stamp = fetch["fetched_at"]
+        with self.db:
+            old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE url = ?", (url,)).fetchone()
+            changed = old is None or old[0] != digest or old[2] != "live"
+            interval = policy.next_interval(old[1] if old else 0.0, changed)
+            series = record.get("series") or {}
+            self.db.execute(
+                """INSERT INTO pages (url, id, file, kind, status, etag, last_modified, content_sha256,
+                       record_sha256, record, links, next_url, first_seen, last_seen, last_changed, seen_run,
+                       interval, due_at, unchanged_runs)
+                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                   ON CONFLICT(url) DO UPDATE SET
+                       id = excluded.id, file = excluded.file, kind = excluded.kind, status = 'live',
+                       etag = excluded.etag, last_modified = excluded.last_modified,
+                       content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
+                       record = excluded.record, links = excluded.links, next_url = excluded.next_url,
+                       last_seen = excluded.last_seen,
+                       last_changed = CASE WHEN pages.record_sha256 IS excluded.record_sha256
+                                      THEN pages.last_changed ELSE excluded.last_changed END,
+                       seen_run = excluded.seen_run, gone_run = NULL, removed_run = NULL, removed_at = NULL,
+                       interval = excluded.interval, due_at = excluded.due_at,
+                       unchanged_runs = CASE WHEN pages.record_sha256 IS excluded.record_sha256
+                                        THEN pages.unchanged_runs + 1 ELSE 0 END""",
+                (url, record.get("id"), file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
+                 fetch.get("content_sha256"), digest, record_line, orjson.dumps(links), series.get("next_url"),
+                 stamp, stamp, stamp, run, interval, now + interval),
+            )
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+        return changed
+
+    def unchanged(self, run: str, url: str, policy: Policy, now: float, stamp: str, frontier_url: str) -> None:
+        """A 304: the page is as it was; it was seen, and may wait longer next time."""
+        with self.db:
+            row = self.db.execute("SELECT interval FROM pages WHERE url = ?", (url,)).fetchone()
+            interval = policy.next_interval(row[0] if row else 0.0, changed=False)
+            self.db.execute(
+                "UPDATE pages SET seen_run = ?, last_seen = ?, interval = ?, due_at = ?, gone_run = NULL, "
+                "unchanged_runs = unchanged_runs + 1 WHERE url = ?", (run, stamp, interval, now + interval, url))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+
+    def skipped(self, run: str, url: str) -> None:
+        """Not due this run: counts as seen, record kept as it is."""
+        with self.db:
+            self.db.execute("UPDATE pages SET seen_run = ? WHERE url = ?", (run, url))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, url))
+
+    def gone(self, run: str, url: str, policy: Policy, now: float, stamp: str, frontier_url: str) -> None:
+        """A 404/410: the page is removed when this run completes; a URL never seen is `missing`."""
+        with self.db:
+            row = self.db.execute("SELECT status, interval FROM pages WHERE url = ?", (url,)).fetchone()
+            interval = policy.next_interval(row[1] if row else 0.0, changed=False)
+            if row is None:
+                self.db.execute(
+                    "INSERT INTO pages (url, status, first_seen, last_seen, seen_run, gone_run, interval, due_at) "
+                    "VALUES (?, 'missing', ?, ?, ?, ?, ?, ?)", (url, stamp, stamp, run, run, interval, now + interval))
+            else:
+                self.db.execute("UPDATE pages SET gone_run = ?, seen_run = ?, last_seen = ?, interval = ?, "
+                                "due_at = ? WHERE url = ?", (run, run, stamp, interval, now + interval, url))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+
+    def keep(self, run: str, url: str, frontier_url: str) -> bool:
+        """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
+        with self.db:
+            cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE url = ? AND status = 'live'", (run, url))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+        return bool(cursor.rowcount)
+
+    def live(self) -> Iterator[tuple[str, str, bytes, str | None]]:
+        """(url, file, record line, published hash) of every live record, by file and id."""
+        yield from self.db.execute(
+            "SELECT url, file, record, published_sha256 FROM pages WHERE status = 'live' ORDER BY file, id, url")
+
+    def tocs(self) -> list[tuple[str, bytes, bytes]]:
+        return self.db.execute(
+            "SELECT url, record, links FROM pages WHERE status = 'live' AND kind = 'toc'").fetchall()
+
+    def series_links(self) -> list[tuple[str, str]]:
+        return self.db.execute(
+            "SELECT url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
+
+    def to_remove(self, run: str) -> list[tuple[str, str | None, bytes | None]]:
+        """Live pages a complete run did not reach, or that answered 404/410."""
+        return self.db.execute(
+            "SELECT url, id, record FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
+            (run, run)).fetchall()
+
+    def tombstones(self) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+        yield from self.db.execute(
+            "SELECT url, id, removed_run, removed_at FROM pages WHERE status = 'removed' ORDER BY id, url")
+
+    def now(self) -> float:
+        return time.time()
