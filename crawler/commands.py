@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import functools
+import sys
 import http.server
 import threading
 from collections.abc import Iterator
@@ -16,7 +16,7 @@ from crawler.errors import UsageError
 
 SAMPLE = Path(__file__).parent / "sample_archive"
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED = 0, 1, 2, 3, 4, 75
 
 
 def _positive(kind: type, name: str) -> Any:
@@ -33,10 +33,12 @@ def _positive(kind: type, name: str) -> Any:
 
 def register(sub: Any) -> None:
     crawl = sub.add_parser(
-        "crawl", help="crawl an archive into a dataset folder",
+        "crawl", help="crawl an archive into a dataset folder (incrementally after the first run)",
         description="Crawl an archive from its start pages (https://, http://, file:// or a local folder "
-                    "that mirrors the site) into a validated dataset folder.",
-        epilog="Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed.")
+                    "that mirrors the site) into a validated dataset folder. Later runs on the same folder "
+                    "refresh it: conditional requests, adaptive revisits, a change set per run.",
+        epilog="Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed, "
+               "4 interrupted (the next run resumes it), 75 another run holds the folder.")
     crawl.add_argument("starts", nargs="*", metavar="START", help="start URLs or local folders")
     crawl.add_argument("--start-list", metavar="FILE", help="a file of start URLs or folders, one per line")
     crawl.add_argument("--out", required=False, help="dataset folder (default: data/colophon)")
@@ -64,6 +66,12 @@ def register(sub: Any) -> None:
                        help="retries of a failed request (default 2)")
     crawl.add_argument("--max-page-bytes", type=_positive(int, "--max-page-bytes"), default=10 * 1024 * 1024,
                        help="a larger page is rejected as too_large (default 10 MiB)")
+    crawl.add_argument("--revisit-min", type=_positive(float, "--revisit-min"), default=3600.0,
+                       help="seconds: shortest revisit interval of a work page (default 3600)")
+    crawl.add_argument("--revisit-max", type=_positive(float, "--revisit-max"), default=30 * 86400.0,
+                       help="seconds: longest revisit interval (default 30 days)")
+    crawl.add_argument("--revalidate", action="store_true",
+                       help="revisit every page this run (conditional requests), whatever its interval")
     crawl.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     crawl.set_defaults(func=cmd_crawl)
 
@@ -104,7 +112,9 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "COLOPHON_ROOT_URL": args.root_url,
         "COLOPHON_INCLUDE_NON_HTML": args.include_non_html,
         "COLOPHON_RUN_OPTIONS": options,
-        "COLOPHON_RUN_ID": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
+        "COLOPHON_REVISIT_MIN": args.revisit_min,
+        "COLOPHON_REVISIT_MAX": args.revisit_max,
+        "COLOPHON_REVALIDATE": args.revalidate,
         "COLOPHON_PROGRESS_INTERVAL": 2.0,
         "DOWNLOAD_DELAY": args.delay,
         "DOWNLOAD_DELAY_JITTER": 0.5 if args.delay > 0 else 0,
@@ -146,7 +156,10 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
     crawler = process.create_crawler(ArchiveSpider)
     process.crawl(crawler, start=starts, scope=scope, root=root_url)
     process.start()
-    return dict(crawler.stats.get_stats())
+    try:
+        return dict(crawler.stats.get_stats())
+    except RuntimeError:  # the crawl never started (its error is in the log)
+        return {}
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -165,6 +178,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     out = Path(args.out or ("data/sample" if args.sample else "data/colophon"))
     if out.exists() and not out.is_dir():
         raise UsageError(f"crawl: --out {out} exists and is not a folder")
+    if args.revisit_min > args.revisit_max:
+        raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
+    from output.state import RunLocked, StateStore
+
+    try:
+        StateStore.open(out).close()  # fail fast, before any request, when another run holds it
+    except RunLocked as error:
+        print(f"colophon: {error}", file=sys.stderr)
+        return EXIT_LOCKED
     if args.sample:
         with serve_folder(SAMPLE) as root:
             args.delay, args.concurrency = 0.0, max(args.concurrency, 4)
@@ -180,18 +202,24 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def summarise(stats: dict[str, Any], out: Path) -> int:
     run = stats.get("colophon/run") or {}
-    counts = run.get("counts", {})
     reason = stats.get("finish_reason", "unknown")
-    print(f"Crawl finished ({reason}): {counts.get('pages', 0)} pages fetched")
-    for key in ("works", "indexes", "other", "rejects", "duplicates", "missing", "skipped_non_html",
-                "robots_forbidden"):
+    if run.get("interrupted"):
+        print(f"Crawl interrupted: run {run['id']} will resume on the next run on {out.resolve()}")
+        return EXIT_INTERRUPTED
+    counts = run.get("counts", {})
+    changes = run.get("changes", {})
+    print(f"Run {run.get('run', '?')} finished ({reason}{', resumed' if run.get('resumed') else ''}"
+          f"{'' if run.get('complete') else ', partial: nothing removed'}): {counts.get('pages', 0)} pages fetched")
+    for key in ("works", "indexes", "other", "rejects", "not_modified", "not_due", "missing",
+                "skipped_non_html", "robots_forbidden"):
         print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
-    print(f"Dataset: {out.resolve()}")
+    print("  changes            " + ", ".join(f"{changes.get(op, 0)} {op}" for op in ("added", "modified", "removed")))
+    print(f"Dataset: {out.resolve()}  (report: runs/{run.get('run', '?')}.json)")
     # Failed fetches are rejects; a failure is the crawl itself going wrong.
     errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     errors += stats.get("log_count/CRITICAL", 0)
     if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
-                                 "closespider_itemcount") or errors or not counts.get("pages"):
+                                 "closespider_itemcount") or errors:
         print(f"colophon: crawl failed ({reason}, {errors} errors)")
         return EXIT_FAILED
     if counts.get("rejects", 0):

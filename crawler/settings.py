@@ -14,6 +14,10 @@ COLOPHON_INCLUDE_NON_HTML = False       # fetch PDFs, images, audio... (they are
 COLOPHON_CONTACT = "https://colophon.invalid/bot"  # who to contact about the crawler; set yours
 COLOPHON_PROGRESS_INTERVAL = 5.0        # seconds between progress reports (a live line on a terminal)
 COLOPHON_RUN_OPTIONS: dict[str, object] = {}  # recorded in datapackage.json with the run
+COLOPHON_RUN_ID = None                  # None: a timestamp; an interrupted run is resumed under its own id
+COLOPHON_REVISIT_MIN = 3600.0           # seconds: the shortest revisit interval of a work page
+COLOPHON_REVISIT_MAX = 30 * 86400.0     # seconds: the longest (unchanged pages drift towards it)
+COLOPHON_REVALIDATE = False             # revisit every page this run, whatever its interval
 
 # --- politeness: the defaults are gentle; `colophon crawl --delay 0 --concurrency 16` for a mirror
 ROBOTSTXT_OBEY = True
@@ -52,8 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
-    "crawler.pipelines.DedupePipeline": 200,
-    "crawler.pipelines.DatasetPipeline": 900,
+    "crawler.pipelines.StatePipeline": 900,
 }
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 import orjson
 
@@ -100,21 +101,25 @@ def _sweep(folder: Path) -> None:
 
 
 class _Inheritance:
-    """What chapters take from their contents page, and which part links back to which."""
+    """What chapters take from their contents page, and which part links back to which (by id)."""
 
     def __init__(self, state: StateStore) -> None:
-        self.chapter_of: dict[str, tuple[str, dict[str, Any]]] = {}
-        for url, record, links in state.tocs():
+        self.chapter_of: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        for toc_id, url, record, links in state.tocs():
             toc = orjson.loads(record)
-            folder = url.rsplit("/", 1)[0] + "/"
+            folder = toc_id.rsplit("/", 1)[0] + "/" if "/" in toc_id else ""
             for link in orjson.loads(links or b"[]"):
-                if link.startswith(folder) and link != url:
-                    self.chapter_of.setdefault(link, (url, toc))
-        self.previous_of = {next_url: url for url, next_url in state.series_links()}
+                if link.startswith(folder) and "/" not in link[len(folder):] and link != toc_id:
+                    self.chapter_of.setdefault(link, (toc_id, url, toc))
+        self.previous_of: dict[str, str] = {}
+        for page_id, url, next_url in state.series_links():
+            root = url[: len(url) - len(page_id)]
+            if next_url.startswith(root):
+                self.previous_of.setdefault(unquote(next_url[len(root):]), url)
 
-    def apply(self, url: str, line: bytes) -> bytes:
-        toc_entry = self.chapter_of.get(url)
-        previous = self.previous_of.get(url)
+    def apply(self, page_id: str, line: bytes) -> bytes:
+        toc_entry = self.chapter_of.get(page_id)
+        previous = self.previous_of.get(page_id)
         if toc_entry is None and previous is None:
             return line
         data = orjson.loads(line)
@@ -122,7 +127,9 @@ class _Inheritance:
             return line
         changed = False
         if toc_entry is not None and data["kind"] == "work":
-            toc_url, toc = toc_entry
+            _, toc_url, toc = toc_entry
+            root = data["url"][: len(data["url"]) - len(page_id)]
+            toc_url = root + toc["id"]  # the contents page as reached from this record's host
             if data.get("part_of") is None:
                 data["part_of"] = PartOf(title=toc["title"], url=toc_url).model_dump(mode="json")
             for key in ("citation", "date"):
@@ -149,7 +156,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     stage = _Staged(folder, run)
     inheritance = _Inheritance(state)
     removals = state.to_remove(run) if complete else []
-    removed_urls = {url for url, _, _ in removals}
+    removed_ids = {page_id for page_id, _, _ in removals}
     changes = stage.writer(f"{CHANGES_DIR}/{run}.jsonl")
     for name in FILES:
         if name != "tombstones.jsonl":
@@ -157,10 +164,10 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
     published: list[tuple[str, str]] = []
     stamp = now()
-    for url, file, line, published_hash in state.live():
-        if url in removed_urls:
+    for page_id, url, file, line, published_hash in state.live():
+        if page_id in removed_ids:
             continue
-        final = inheritance.apply(url, line)
+        final = inheritance.apply(page_id, line)
         stage.writer(file).write_line(final)
         if file not in CHANGE_FILES:
             continue
@@ -172,11 +179,11 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         ops[op] += 1
         record = orjson.loads(final)
         changes.write({"op": op, "id": record["id"], "url": url, "run": run, "at": stamp, "record": record})
-        published.append((digest, url))
+        published.append((digest, page_id))
     tombstones = stage.writer("tombstones.jsonl")
-    for url, page_id, removed_run, removed_at in state.tombstones():
+    for page_id, url, removed_run, removed_at in state.tombstones():
         tombstones.write({"id": page_id, "url": url, "removed_run": removed_run, "removed_at": removed_at})
-    for url, page_id, record in removals:
+    for page_id, url, record in removals:
         data = orjson.loads(record) if record else {}
         if data.get("kind") in ("work", "toc", "author_index", "section_index"):
             ops["removed"] += 1
@@ -195,10 +202,10 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         os.fsync(handle.fileno())
     fsync_dir(folder)
     with state.db:
-        state.db.executemany("UPDATE pages SET published_sha256 = ? WHERE url = ?", published)
+        state.db.executemany("UPDATE pages SET published_sha256 = ? WHERE id = ?", published)
         state.db.executemany(
             "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ?, published_sha256 = NULL "
-            "WHERE url = ?", [(run, stamp, url) for url in removed_urls])
+            "WHERE id = ?", [(run, stamp, page_id) for page_id in removed_ids])
         state.end_run(run, stamp, "complete" if complete else "partial", report)
     for temporary, target in renames:
         os.replace(folder / temporary, folder / target)

@@ -1,7 +1,8 @@
 """The dataset's memory between runs: an SQLite store of every page, the crawl frontier and the runs.
 
-One row per URL: its validators (ETag, Last-Modified), content and record hashes, the record
-itself, the links it holds (replayed when the page answers 304 or is not due), first/last seen,
+One row per page id (the same page from a mirror, a local copy or another port is one row): its
+validators (ETag, Last-Modified), content and record hashes, the record
+itself, the pages it links to as ids (replayed when the page answers 304 or is not due), first/last seen,
 its revisit interval, and its status (`live`, `missing`, `removed`).  The frontier of a run lives
 here too, so a run killed at any moment resumes where it stopped.  The published files are
 regenerated from this store; it is the source of truth.
@@ -27,8 +28,8 @@ INDEX_KINDS = ("author_index", "section_index", "toc")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
-    url TEXT PRIMARY KEY,
-    id TEXT,
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
     file TEXT,
     kind TEXT,
     status TEXT NOT NULL,
@@ -54,10 +55,11 @@ CREATE TABLE IF NOT EXISTS pages (
 CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
 CREATE TABLE IF NOT EXISTS frontier (
     run TEXT NOT NULL,
+    id TEXT NOT NULL,
     url TEXT NOT NULL,
     leaf INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run, url)
+    PRIMARY KEY (run, id)
 );
 CREATE TABLE IF NOT EXISTS runs (
     run TEXT PRIMARY KEY,
@@ -154,39 +156,39 @@ class StateStore:
         return [{"run": r[0], "started": r[1], "finished": r[2], "status": r[3]} for r in rows]
 
     # --- the frontier -------------------------------------------------------------------------
-    def enqueue(self, run: str, urls: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
-        """Add URLs to the run's frontier; returns those that were not there yet."""
+    def enqueue(self, run: str, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+        """Add (id, url, leaf) to the run's frontier; returns those that were not there yet."""
         new = []
         with self.db:
-            for url, leaf in urls:
-                cursor = self.db.execute("INSERT OR IGNORE INTO frontier (run, url, leaf) VALUES (?, ?, ?)",
-                                         (run, url, int(leaf)))
+            for page_id, url, leaf in pages:
+                cursor = self.db.execute("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
+                                         (run, page_id, url, int(leaf)))
                 if cursor.rowcount:
-                    new.append((url, leaf))
+                    new.append((page_id, url, leaf))
         return new
 
-    def done(self, run: str, url: str) -> None:
-        self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, url))
+    def done(self, run: str, page_id: str) -> None:
+        self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def pending(self, run: str) -> list[tuple[str, bool]]:
-        rows = self.db.execute("SELECT url, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
-        return [(r[0], bool(r[1])) for r in rows]
+    def pending(self, run: str) -> list[tuple[str, str, bool]]:
+        rows = self.db.execute("SELECT id, url, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
+        return [(r[0], r[1], bool(r[2])) for r in rows]
 
     def frontier_size(self, run: str) -> int:
         return int(self.db.execute("SELECT count(*) FROM frontier WHERE run = ?", (run,)).fetchone()[0])
 
     # --- pages ------------------------------------------------------------------------------------
-    def page(self, url: str) -> dict[str, Any] | None:
-        cursor = self.db.execute("SELECT * FROM pages WHERE url = ?", (url,))
+    def page(self, page_id: str) -> dict[str, Any] | None:
+        cursor = self.db.execute("SELECT * FROM pages WHERE id = ?", (page_id,))
         row = cursor.fetchone()
         if row is None:
             return None
         return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
-    def plan(self, url: str, policy: Policy, now: float) -> tuple[str, dict[str, Any] | None]:
-        """How to visit a URL this run: `fetch` (new, or due), `skip` (not due: replay what we know)."""
+    def plan(self, page_id: str, policy: Policy, now: float) -> tuple[str, dict[str, Any] | None]:
+        """How to visit a page this run: `fetch` (new, or due), `skip` (not due: replay what we know)."""
         row = self.db.execute(
-            "SELECT status, kind, due_at, etag, last_modified, links FROM pages WHERE url = ?", (url,)).fetchone()
+            "SELECT status, kind, due_at, etag, last_modified, links FROM pages WHERE id = ?", (page_id,)).fetchone()
         if row is None:
             return "fetch", None
         status, kind, due_at, etag, last_modified, links = row
@@ -195,24 +197,25 @@ class StateStore:
             return "fetch", known
         return "skip", known
 
-    def store(self, run: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
-              links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_url: str) -> bool:
+    def store(self, run: str, page_id: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
+              links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_id: str) -> bool:
         """Keep a freshly fetched page; returns whether its record changed. One transaction with
         the frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
         digest = record_hash(record_line)
         stamp = fetch["fetched_at"]
         with self.db:
-            old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE url = ?", (url,)).fetchone()
+            old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE id = ?",
+                                  (page_id,)).fetchone()
             changed = old is None or old[0] != digest or old[2] != "live"
             interval = policy.next_interval(old[1] if old else 0.0, changed)
             series = record.get("series") or {}
             self.db.execute(
-                """INSERT INTO pages (url, id, file, kind, status, etag, last_modified, content_sha256,
+                """INSERT INTO pages (id, url, file, kind, status, etag, last_modified, content_sha256,
                        record_sha256, record, links, next_url, first_seen, last_seen, last_changed, seen_run,
                        interval, due_at, unchanged_runs)
                    VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                   ON CONFLICT(url) DO UPDATE SET
-                       id = excluded.id, file = excluded.file, kind = excluded.kind, status = 'live',
+                   ON CONFLICT(id) DO UPDATE SET
+                       url = excluded.url, file = excluded.file, kind = excluded.kind, status = 'live',
                        etag = excluded.etag, last_modified = excluded.last_modified,
                        content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
                        record = excluded.record, links = excluded.links, next_url = excluded.next_url,
@@ -223,72 +226,75 @@ class StateStore:
                        interval = excluded.interval, due_at = excluded.due_at,
                        unchanged_runs = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                         THEN pages.unchanged_runs + 1 ELSE 0 END""",
-                (url, record.get("id"), file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
+                (page_id, url, file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
                  fetch.get("content_sha256"), digest, record_line, orjson.dumps(links), series.get("next_url"),
                  stamp, stamp, stamp, run, interval, now + interval),
             )
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id IN (?, ?)",
+                            (run, frontier_id, page_id))
         return changed
 
-    def unchanged(self, run: str, url: str, policy: Policy, now: float, stamp: str, frontier_url: str) -> None:
+    def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
         with self.db:
-            row = self.db.execute("SELECT interval FROM pages WHERE url = ?", (url,)).fetchone()
+            row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
             self.db.execute(
                 "UPDATE pages SET seen_run = ?, last_seen = ?, interval = ?, due_at = ?, gone_run = NULL, "
-                "unchanged_runs = unchanged_runs + 1 WHERE url = ?", (run, stamp, interval, now + interval, url))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+                "unchanged_runs = unchanged_runs + 1 WHERE id = ?", (run, stamp, interval, now + interval, page_id))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def skipped(self, run: str, url: str) -> None:
+    def skipped(self, run: str, page_id: str) -> None:
         """Not due this run: counts as seen, record kept as it is."""
         with self.db:
-            self.db.execute("UPDATE pages SET seen_run = ? WHERE url = ?", (run, url))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, url))
+            self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def gone(self, run: str, url: str, policy: Policy, now: float, stamp: str, frontier_url: str) -> None:
-        """A 404/410: the page is removed when this run completes; a URL never seen is `missing`."""
+    def gone(self, run: str, page_id: str, url: str, policy: Policy, now: float, stamp: str) -> None:
+        """A 404/410: the page is removed when this run completes; a page never seen is `missing`."""
         with self.db:
-            row = self.db.execute("SELECT status, interval FROM pages WHERE url = ?", (url,)).fetchone()
+            row = self.db.execute("SELECT status, interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[1] if row else 0.0, changed=False)
             if row is None:
                 self.db.execute(
-                    "INSERT INTO pages (url, status, first_seen, last_seen, seen_run, gone_run, interval, due_at) "
-                    "VALUES (?, 'missing', ?, ?, ?, ?, ?, ?)", (url, stamp, stamp, run, run, interval, now + interval))
+                    "INSERT INTO pages (id, url, status, first_seen, last_seen, seen_run, gone_run, interval, "
+                    "due_at) VALUES (?, ?, 'missing', ?, ?, ?, ?, ?, ?)",
+                    (page_id, url, stamp, stamp, run, run, interval, now + interval))
             else:
                 self.db.execute("UPDATE pages SET gone_run = ?, seen_run = ?, last_seen = ?, interval = ?, "
-                                "due_at = ? WHERE url = ?", (run, run, stamp, interval, now + interval, url))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+                                "due_at = ? WHERE id = ?", (run, run, stamp, interval, now + interval, page_id))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def keep(self, run: str, url: str, frontier_url: str) -> bool:
+    def keep(self, run: str, page_id: str) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
         with self.db:
-            cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE url = ? AND status = 'live'", (run, url))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND url = ?", (run, frontier_url))
+            cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
+                                     (run, page_id))
+            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
         return bool(cursor.rowcount)
 
-    def live(self) -> Iterator[tuple[str, str, bytes, str | None]]:
-        """(url, file, record line, published hash) of every live record, by file and id."""
+    def live(self) -> Iterator[tuple[str, str, str, bytes, str | None]]:
+        """(id, url, file, record line, published hash) of every live record, by file and id."""
         yield from self.db.execute(
-            "SELECT url, file, record, published_sha256 FROM pages WHERE status = 'live' ORDER BY file, id, url")
+            "SELECT id, url, file, record, published_sha256 FROM pages WHERE status = 'live' ORDER BY file, id")
 
-    def tocs(self) -> list[tuple[str, bytes, bytes]]:
+    def tocs(self) -> list[tuple[str, str, bytes, bytes]]:
         return self.db.execute(
-            "SELECT url, record, links FROM pages WHERE status = 'live' AND kind = 'toc'").fetchall()
+            "SELECT id, url, record, links FROM pages WHERE status = 'live' AND kind = 'toc'").fetchall()
 
-    def series_links(self) -> list[tuple[str, str]]:
+    def series_links(self) -> list[tuple[str, str, str]]:
         return self.db.execute(
-            "SELECT url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
+            "SELECT id, url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
 
-    def to_remove(self, run: str) -> list[tuple[str, str | None, bytes | None]]:
-        """Live pages a complete run did not reach, or that answered 404/410."""
+    def to_remove(self, run: str) -> list[tuple[str, str, bytes | None]]:
+        """(id, url, record) of live pages a complete run did not reach, or that answered 404/410."""
         return self.db.execute(
-            "SELECT url, id, record FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
+            "SELECT id, url, record FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
             (run, run)).fetchall()
 
-    def tombstones(self) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+    def tombstones(self) -> Iterator[tuple[str, str, str | None, str | None]]:
         yield from self.db.execute(
-            "SELECT url, id, removed_run, removed_at FROM pages WHERE status = 'removed' ORDER BY id, url")
+            "SELECT id, url, removed_run, removed_at FROM pages WHERE status = 'removed' ORDER BY id")
 
     def now(self) -> float:
         return time.time()

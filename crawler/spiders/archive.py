@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import scrapy
 from scrapy import exceptions as scrapy_errors
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -32,8 +35,14 @@ from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.items import PageItem
 from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work
+from output.publish import recover
+from output.state import Policy, StateStore
 
 MISSING = (404, 410)
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -60,7 +69,28 @@ class ArchiveSpider(scrapy.Spider):
             raise ValueError(f"COLOPHON_SCOPE must be 'folder' or 'site', got {scope!r}")
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
+        spider.policy = Policy(
+            minimum=settings.getfloat("COLOPHON_REVISIT_MIN"),
+            maximum=settings.getfloat("COLOPHON_REVISIT_MAX"),
+            revalidate=settings.getbool("COLOPHON_REVALIDATE"),
+        )
+        if spider.policy.minimum > spider.policy.maximum:
+            raise ValueError("COLOPHON_REVISIT_MIN must not exceed COLOPHON_REVISIT_MAX")
+        state = StateStore.open(Path(settings.get("COLOPHON_OUT")))  # raises RunLocked
+        recover(state)
+        resumed = state.interrupted_run()
+        spider.state = state
+        spider.resumed = resumed is not None
+        spider.run_id = resumed or settings.get("COLOPHON_RUN_ID") or new_run_id()
+        spider.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        state.begin_run(spider.run_id, spider.started, settings.getdict("COLOPHON_RUN_OPTIONS"))
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
+
+    def opened(self, spider: Any = None) -> None:
+        self.crawler.stats.set_value("colophon/run_id", self.run_id)
+        self.crawler.stats.set_value("colophon/resumed", self.resumed)
 
     async def start(self) -> Any:
         for request in self._initial():
@@ -70,14 +100,21 @@ class ArchiveSpider(scrapy.Spider):
         # The author catalogue first: canonical names come from the archive being read.
         yield scrapy.Request(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
                              errback=self.catalogue_missing, priority=100, dont_filter=True,
-                             meta={"dont_retry": True, "handle_httpstatus_all": False})
+                             meta={"dont_retry": True})
 
     def _starts(self) -> Iterator[scrapy.Request]:
+        if self.resumed and self.state.frontier_size(self.run_id):
+            pending = self.state.pending(self.run_id)
+            self.logger.info("resuming run %s: %d pages still to visit", self.run_id, len(pending))
+            yield from self._visit([(url, leaf) for _, url, leaf in pending], enqueue=False)
+            return
+        starts = []
         for url in self.start_args:
             canonical = self.site.canonical(url)
             assert canonical is not None
-            for page in file_folder_pages(canonical) or [canonical]:
-                yield self._request(self.site.canonical(page) or page, leaf=False)
+            starts += [(self._file_page(self.site.canonical(p) or p), False)
+                       for p in file_folder_pages(canonical) or [canonical]]
+        yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
         self.catalogue = Catalogue.from_json(response.body)
@@ -88,28 +125,75 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.info("no author catalogue at %s; canonical names come from bylines", failure.request.url)
         yield from self._starts()
 
-    def _request(self, url: str, leaf: bool) -> scrapy.Request:
+    @staticmethod
+    def _file_page(url: str) -> str:
         if url.startswith("file:") and url.endswith("/"):
             # A local mirror has no server to answer a folder URL with its index page.
-            url = (file_folder_pages(url) or [url])[0]
-        return scrapy.Request(url, callback=self.parse, errback=self.failed, meta={"leaf": leaf})
+            return (file_folder_pages(url) or [url])[0]
+        return url
+
+    def _visit(self, targets: list[tuple[str, bool]], enqueue: bool = True) -> Iterator[scrapy.Request]:
+        """Requests for pages new to this run's frontier; pages not due this run are visited from
+        the state store instead (their links replayed), without a request."""
+        stack = list(targets)
+        now = self.state.now()
+        while stack:
+            batch = [(self.site.page_id(url) or url, url, leaf) for url, leaf in stack]
+            stack = []
+            fresh = self.state.enqueue(self.run_id, batch) if enqueue else batch
+            enqueue = True
+            for page_id, url, leaf in fresh:
+                plan, known = self.state.plan(page_id, self.policy, now)
+                if plan == "skip" and known is not None:
+                    self.state.skipped(self.run_id, page_id)
+                    self.crawler.stats.inc_value("colophon/not_due")
+                    stack += self._targets(None, self._urls(known["links"]), url, leaf)
+                    continue
+                yield self._request(page_id, url, leaf, known)
+
+    def _urls(self, ids: list[str]) -> list[str]:
+        return [self.site.root + quote(page_id) for page_id in ids]
+
+    def _ids(self, links: list[str]) -> list[str]:
+        """The pages of this site a page links to, as ids: how the state store keeps them."""
+        ids = (self.site.page_id(link) for link in links)
+        return list(dict.fromkeys(i for i in ids if i))
+
+    def _request(self, page_id: str, url: str, leaf: bool, known: dict[str, Any] | None) -> scrapy.Request:
+        headers = {}
+        meta: dict[str, Any] = {"leaf": leaf, "frontier_id": page_id}
+        if known and (known.get("etag") or known.get("last_modified")):
+            if known.get("etag"):
+                headers["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                headers["If-Modified-Since"] = known["last_modified"]
+            meta["handle_httpstatus_list"] = [304]
+            meta["known_links"] = known.get("links", [])
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, headers=headers, meta=meta)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         stats = self.crawler.stats
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        if content_type and "html" not in content_type and not content_type.startswith("text/plain") \
-                and not response.url.lower().endswith((".htm", ".html")):
-            stats.inc_value("colophon/skipped_non_html")
+        frontier_id = response.meta.get("frontier_id") or self.site.page_id(response.url) or response.url
+        leaf = bool(response.meta.get("leaf"))
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if response.status == 304:
+            stats.inc_value("colophon/not_modified")
+            self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp)
+            yield from self._visit(self._targets(None, self._urls(response.meta.get("known_links", [])),
+                                                 response.url, leaf))
             return
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
-        if page_id is None:
-            stats.inc_value("colophon/offsite_after_redirect")
+        if (content_type and "html" not in content_type and not content_type.startswith("text/plain")
+                and not response.url.lower().endswith((".htm", ".html"))) or page_id is None:
+            stats.inc_value("colophon/skipped_non_html" if page_id else "colophon/offsite_after_redirect")
+            self.state.done(self.run_id, frontier_id)
             return
         charset = None
         if "charset=" in content_type:
             charset = content_type.split("charset=", 1)[1].split(";")[0].strip()
         fetch = Fetch(
-            fetched_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            fetched_at=stamp,
             http_status=response.status if response.url.startswith("http") else None,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
@@ -117,23 +201,29 @@ class ArchiveSpider(scrapy.Spider):
         )
         url = self.site.canonical(response.url) or response.url
         record, links = harvest_links(response.body, url, page_id, self.catalogue, fetch)
-        yield PageItem(record=record, links=links)
-        if isinstance(record, Reject):
-            return
-        yield from self._follow(record, links, response.meta)
+        # The children enter the frontier before the page is stored: a kill in between leaves
+        # the page to fetch again, never children that nobody will visit.
+        requests = [] if isinstance(record, Reject) else list(self._visit(self._targets(record, links, url, leaf)))
+        yield PageItem(record=record, page_id=page_id, links=self._ids(links), frontier_id=frontier_id, fetch={
+            "fetched_at": stamp, "etag": fetch.etag, "last_modified": fetch.last_modified,
+            "content_sha256": getattr(getattr(record, "provenance", None), "content_sha256", None)})
+        yield from requests
 
-    def _follow(self, record: Any, links: list[str], meta: dict[str, Any]) -> Iterator[scrapy.Request]:
+    def _targets(self, record: Any, links: list[str], here: str, leaf: bool) -> list[tuple[str, bool]]:
+        """Where a page leads, within scope: (url, leaf)."""
         stats = self.crawler.stats
-        here_in_scope = not meta.get("leaf")
+        here_in_scope = not leaf
         is_index = isinstance(record, Index)
         is_toc = isinstance(record, Work) and record.kind == "toc"
-        toc_folder = record.url.rsplit("/", 1)[0] + "/" if is_toc else None
+        toc_folder = here.rsplit("/", 1)[0] + "/" if is_toc else None
         listed = {entry.url for entry in record.entries} if is_index else None
+        targets = []
         for link in links:
             url = self.site.canonical(link)
             if url is None:
                 stats.inc_value("colophon/offsite_links")
                 continue
+            url = self._file_page(url)
             if not self.include_non_html and self.site.is_non_html(url):
                 if url not in self.skipped:
                     self.skipped.add(url)
@@ -141,33 +231,40 @@ class ArchiveSpider(scrapy.Spider):
                 continue
             if self.site.in_folder(url):
                 if here_in_scope or (toc_folder and url.startswith(toc_folder)):
-                    yield self._request(url, leaf=not here_in_scope)
+                    targets.append((url, not here_in_scope))
             elif here_in_scope and (is_toc or (listed is not None and url in listed)):
                 # A work listed by an index or contents page of the folder, filed elsewhere.
-                yield self._request(url, leaf=True)
+                targets.append((url, True))
             elif not here_in_scope and toc_folder and url.startswith(toc_folder):
-                yield self._request(url, leaf=True)
+                targets.append((url, True))
+        return targets
+
+    def dropped(self, request: scrapy.Request, spider: Any = None) -> None:
+        """A request the scheduler filtered (a redirect to a page already visited): it is done."""
+        frontier_id = request.meta.get("frontier_id")
+        if frontier_id:
+            self.state.done(self.run_id, frontier_id)
 
     def failed(self, failure: Any) -> Iterator[PageItem]:
         stats = self.crawler.stats
         request = failure.request
+        frontier_id = request.meta.get("frontier_id") or self.site.page_id(request.url) or request.url
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         code, message = "fetch_error", repr(failure.value)
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in MISSING:
                 stats.inc_value("colophon/missing")
+                self.state.gone(self.run_id, frontier_id, request.url, self.policy, self.state.now(), now)
                 return
             code, message = f"http_{status}", f"the server answered {status}"
         elif failure.check(IgnoreRequest):
             text = str(failure.value)
-            if "robots.txt" in text:
-                stats.inc_value("colophon/robots_forbidden")
-                return
             if "redirect" in text.lower():
                 code, message = "redirect_limit", text
             else:
-                stats.inc_value("colophon/ignored")
+                stats.inc_value("colophon/robots_forbidden" if "robots.txt" in text else "colophon/ignored")
+                self.state.done(self.run_id, frontier_id)
                 return
         elif failure.check(*TOO_LARGE):
             code, message = "too_large", "the response was larger than DOWNLOAD_MAXSIZE"
@@ -178,8 +275,13 @@ class ArchiveSpider(scrapy.Spider):
         elif failure.check(*UNREACHABLE):
             code, message = "unreachable", str(failure.value)
         stats.inc_value(f"colophon/fetch_failed/{code}")
+        if self.state.keep(self.run_id, frontier_id):
+            # A known page failing now keeps its record: a transient fault is not a removal.
+            stats.inc_value("colophon/kept_after_failure")
+            return
         yield PageItem(record=Reject(url=request.url, stage="fetch", code=code, message=message[:500],
-                                     fetched_at=now))
+                                     fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
+                       fetch={"fetched_at": now})
 
 
 def _header(response: Response, name: bytes) -> str | None:
