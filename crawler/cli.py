@@ -95,7 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    passed_on: list[str] = []
+    if words[:1] == ["schedule"] and "--" in words:
+        # Everything after -- belongs to the scheduled crawl, options included.
+        cut = words.index("--")
+        words, passed_on = words[:cut], words[cut + 1:]
+    args = parser.parse_args(words)
+    if passed_on:
+        args.crawl_args = [*args.crawl_args, *passed_on]
     try:
         return int(args.func(args))
     except UsageError as error:

@@ -75,6 +75,26 @@ def register(sub: Any) -> None:
     crawl.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     crawl.set_defaults(func=cmd_crawl)
 
+    changes = sub.add_parser(
+        "changes", help="print what changed since a run, as JSON lines",
+        description="Print the net change per record (op added/modified/removed, with the record for "
+                    "added and modified) after the given run, or over all runs.")
+    changes.add_argument("folder", help="the dataset folder")
+    changes.add_argument("--since", metavar="RUN", help="a run id from datapackage.json (default: from the start)")
+    changes.set_defaults(func=cmd_changes)
+
+    schedule = sub.add_parser(
+        "schedule", help="run a crawl on a cron schedule, in the foreground",
+        description="Run `colophon crawl ARGS...` at every time a cron expression names (5 fields, or 6 "
+                    "with seconds), until stopped. Each run is a fresh process; its exit code is logged.",
+        epilog="Example: colophon schedule '0 3 * * *' -- https://www.marxists.org/archive/hansen/ --out data/hansen")
+    schedule.add_argument("cron", help="a cron expression, e.g. '0 3 * * *'")
+    schedule.add_argument("crawl_args", nargs="*", metavar="CRAWL_ARG",
+                          help="the arguments of `colophon crawl`, after --")
+    schedule.add_argument("--max-runs", type=_positive(int, "--max-runs"), default=0,
+                          help="stop after N runs (default: never)")
+    schedule.set_defaults(func=cmd_schedule)
+
     validate = sub.add_parser("validate", help="re-check a dataset folder",
                               description="Check every line of a dataset against its schema and every "
                                           "file against datapackage.json (bytes, sha256, records).")
@@ -241,4 +261,65 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{folder}: {len(problems)} problems")
         return 1
     print(f"{folder}: valid")
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    import orjson
+
+    from output.changes import UnknownRun, changes_since
+
+    folder = Path(args.folder)
+    if not (folder / "datapackage.json").is_file():
+        raise UsageError(f"changes: {folder} is not a dataset folder (no datapackage.json)")
+    out = sys.stdout.buffer
+    try:
+        for change in changes_since(folder, args.since):
+            out.write(orjson.dumps(change) + b"\n")
+    except UnknownRun as error:
+        raise UsageError(f"changes: {error}") from None
+    out.flush()
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import signal
+    import subprocess
+    import time
+
+    from croniter import croniter
+
+    crawl_args = list(args.crawl_args)
+    if not crawl_args:
+        raise UsageError("schedule: give the crawl's arguments after --, e.g. -- START --out DIR")
+    if not croniter.is_valid(args.cron):
+        raise UsageError(f"schedule: {args.cron!r} is not a valid cron expression")
+    build_parser_args = ["crawl", *crawl_args]
+    from crawler.cli import build_parser
+
+    try:
+        build_parser().parse_args(build_parser_args)
+    except SystemExit:
+        raise UsageError("schedule: the crawl arguments are not valid (see `colophon crawl --help`)") from None
+    stop = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    times = croniter(args.cron, dt.datetime.now(dt.UTC))
+    runs = 0
+    while not stop and (not args.max_runs or runs < args.max_runs):
+        when = times.get_next(dt.datetime)
+        print(f"colophon schedule: next run at {when.isoformat(timespec='seconds')}", flush=True)
+        while not stop and dt.datetime.now(dt.UTC) < when:
+            time.sleep(min(1.0, max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())))
+        if stop:
+            break
+        result = subprocess.run([sys.executable, "-m", "crawler.cli", *build_parser_args], check=False)
+        runs += 1
+        print(f"colophon schedule: run {runs} exited {result.returncode}", flush=True)
     return 0

@@ -1,0 +1,90 @@
+"""An unchanged refresh of the whole sample corpus against the full crawl it follows, in the same
+session over loopback with politeness off: bytes transferred (counted by the origin) and wall time,
+as ratios.  Two refreshes are measured after each full crawl: the scheduled refresh with the
+default revisit policy (index and contents pages revalidated, works revisited when due) and a forced
+revalidation of every page (`--revalidate`: a conditional request each).
+
+    .venv/bin/python benchmarks/refresh.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from _corpus import ROOT, corpus, corpus_pages
+
+from tests.support import origin, origin_stats
+
+FAST = ["--delay", "0", "--concurrency", "16", "--log-level", "ERROR", "--scope", "site"]
+
+
+def _crawl(start_list: Path, out: Path, base: str, *extra: str) -> dict[str, float]:
+    urllib.request.urlopen(base + "_reset", timeout=10).read()
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--start-list", str(start_list),
+                             "--out", str(out), *FAST, *extra], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        sys.exit(f"crawl failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+    stats = origin_stats(base)
+    run = json.loads((out / "datapackage.json").read_text())["runs"][-1]
+    return {"seconds": seconds, "bytes": stats["bytes"], "requests": sum(stats["requests"].values()),
+            "changes": sum(run["changes"][op] for op in ("added", "modified", "removed"))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    root = corpus()
+    pages = [p.relative_to(root).as_posix() for p in corpus_pages(root)]
+    rounds: list[dict[str, dict[str, float]]] = []
+    with origin(root) as base, tempfile.TemporaryDirectory() as tmp:
+        start_list = Path(tmp) / "starts.txt"
+        start_list.write_text("\n".join(base + page for page in pages) + "\n")
+        for number in range(args.rounds):
+            out = Path(tmp) / f"dataset-{number}"
+            full = _crawl(start_list, out, base)
+            refresh = _crawl(start_list, out, base)
+            revalidate = _crawl(start_list, out, base, "--revalidate")
+            rounds.append({"full": full, "refresh": refresh, "revalidate": revalidate})
+            print(f"round {number + 1}: full {full['seconds']:.1f} s {full['bytes'] / 1e6:.1f} MB | "
+                  f"refresh {refresh['seconds']:.1f} s {refresh['bytes'] / 1e3:.1f} kB, {refresh['changes']:.0f} changes | "
+                  f"revalidate {revalidate['seconds']:.1f} s {revalidate['bytes'] / 1e3:.1f} kB", flush=True)
+
+    def ratio(kind: str, key: str) -> float:
+        return statistics.median(r[kind][key] / r["full"][key] for r in rounds)
+
+    summary = {
+        "rounds": args.rounds,
+        "corpus_pages": len(pages),
+        "full_seconds": statistics.median(r["full"]["seconds"] for r in rounds),
+        "full_bytes": statistics.median(r["full"]["bytes"] for r in rounds),
+        "refresh_bytes_ratio": ratio("refresh", "bytes"),
+        "refresh_time_ratio": ratio("refresh", "seconds"),
+        "revalidate_bytes_ratio": ratio("revalidate", "bytes"),
+        "revalidate_time_ratio": ratio("revalidate", "seconds"),
+        "refresh_changes": max(r["refresh"]["changes"] for r in rounds),
+        "revalidate_changes": max(r["revalidate"]["changes"] for r in rounds),
+    }
+    out_file = ROOT / "benchmarks" / "results" / "refresh.json"
+    out_file.write_text(json.dumps({"summary": summary, "rounds": rounds}, indent=2) + "\n")
+    print(f"scheduled refresh: {summary['refresh_bytes_ratio']:.2%} of the bytes (target <= 5%), "
+          f"{summary['refresh_time_ratio']:.0%} of the time (target <= 30%)")
+    print(f"forced revalidation: {summary['revalidate_bytes_ratio']:.2%} of the bytes, "
+          f"{summary['revalidate_time_ratio']:.0%} of the time")
+    print(f"changes published by unchanged refreshes: {summary['refresh_changes']:.0f} and "
+          f"{summary['revalidate_changes']:.0f} (expected 0)")
+    print(f"written to {out_file.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
