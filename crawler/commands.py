@@ -95,6 +95,30 @@ def register(sub: Any) -> None:
                           help="stop after N runs (default: never)")
     schedule.set_defaults(func=cmd_schedule)
 
+    export = sub.add_parser(
+        "export", help="export works for catalogues: CSL-JSON, BibTeX, RIS, Dublin Core, JSON-LD, MARCXML",
+        description="Write the dataset's works in a catalogue format, whole or what changed since a run.")
+    export.add_argument("folder", help="the dataset folder")
+    export.add_argument("--format", required=True, choices=("csl", "bibtex", "ris", "dc", "jsonld", "marcxml"),
+                        help="csl (CSL-JSON), bibtex, ris, dc (oai_dc XML), jsonld (schema.org), marcxml")
+    export.add_argument("--since", metavar="RUN", help="only what changed after this run (deletions where "
+                                                        "the format can say so)")
+    export.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
+    export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser(
+        "serve", help="serve a dataset as an OAI-PMH 2.0 repository",
+        description="An OAI-PMH 2.0 repository over a dataset folder, base URL /oai: all six verbs, oai_dc "
+                    "and marc21, sets per author and per periodical, resumption tokens, persistent deletions.")
+    serve.add_argument("folder", help="the dataset folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive(int, "--port"), default=8080, help="port (default 8080; 0: any)")
+    serve.add_argument("--page-size", type=_positive(int, "--page-size"), default=100,
+                       help="records per list response before a resumption token (default 100)")
+    serve.add_argument("--name", default="Colophon dataset", help="the repository name in Identify")
+    serve.add_argument("--admin-email", default="admin@localhost", help="adminEmail in Identify")
+    serve.set_defaults(func=cmd_serve)
+
     validate = sub.add_parser("validate", help="re-check a dataset folder",
                               description="Check every line of a dataset against its schema and every "
                                           "file against datapackage.json (bytes, sha256, records).")
@@ -322,4 +346,66 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         result = subprocess.run([sys.executable, "-m", "crawler.cli", *build_parser_args], check=False)
         runs += 1
         print(f"colophon schedule: run {runs} exited {result.returncode}", flush=True)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from collections.abc import Iterator
+
+    import orjson
+
+    from output.atomic import atomic_file
+    from output.changes import UnknownRun, changes_since
+    from output.exports import CAN_DELETE, export
+
+    folder = Path(args.folder)
+    works_file = folder / "works.jsonl"
+    if not works_file.is_file():
+        raise UsageError(f"export: {folder} is not a dataset folder (no works.jsonl)")
+    deletions: list[dict[str, Any]] = []
+
+    def works() -> Iterator[dict[str, Any]]:
+        if args.since is None:
+            with open(works_file, "rb") as handle:
+                for line in handle:
+                    yield orjson.loads(line)
+            return
+        for change in changes_since(folder, args.since):
+            if change["op"] == "removed":
+                deletions.append(change)
+            elif change["record"].get("kind") in ("work", "toc"):
+                yield change["record"]
+
+    try:
+        if args.since is not None:
+            list(changes_since(folder, args.since))[:0]  # an unknown run stops here, before output
+        chunks = export(args.format, works(), deletions)
+        if args.out:
+            with atomic_file(Path(args.out)) as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+        else:
+            out = sys.stdout.buffer
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+    except UnknownRun as error:
+        raise UsageError(f"export: {error}") from None
+    if deletions and args.format not in CAN_DELETE:
+        print(f"colophon export: {len(deletions)} removed records not expressible in {args.format}",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from output.oai import serve
+
+    folder = Path(args.folder)
+    if not (folder / "works.jsonl").is_file():
+        raise UsageError(f"serve: {folder} is not a dataset folder (no works.jsonl)")
+    try:
+        serve(folder, args.host, args.port, page_size=max(1, args.page_size), name=args.name,
+              admin_email=args.admin_email)
+    except OSError as error:
+        raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     return 0
