@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support import CORPUS_TAR, corpus_pages, unpack_corpus  # noqa: E402
+from tests.support import CORPUS_TAR, corpus_pages, unpack_corpus
 
 
 def corpus() -> Path:

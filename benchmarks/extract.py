@@ -13,7 +13,6 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 from _corpus import ROOT, corpus, corpus_pages
 

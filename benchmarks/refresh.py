@@ -57,7 +57,8 @@ def main() -> None:
             revalidate = _crawl(start_list, out, base, "--revalidate")
             rounds.append({"full": full, "refresh": refresh, "revalidate": revalidate})
             print(f"round {number + 1}: full {full['seconds']:.1f} s {full['bytes'] / 1e6:.1f} MB | "
-                  f"refresh {refresh['seconds']:.1f} s {refresh['bytes'] / 1e3:.1f} kB, {refresh['changes']:.0f} changes | "
+                  f"refresh {refresh['seconds']:.1f} s {refresh['bytes'] / 1e3:.1f} kB, "
+                  f"{refresh['changes']:.0f} changes | "
                   f"revalidate {revalidate['seconds']:.1f} s {revalidate['bytes'] / 1e3:.1f} kB", flush=True)
 
     def ratio(kind: str, key: str) -> float:

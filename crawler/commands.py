@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import sys
 import http.server
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -350,7 +350,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from collections.abc import Iterator
 
     import orjson
 

@@ -23,7 +23,7 @@ class Progress:
         self.loop: task.LoopingCall | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "Progress":
+    def from_crawler(cls, crawler: Any) -> Progress:
         interval = crawler.settings.getfloat("COLOPHON_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured

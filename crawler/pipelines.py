@@ -32,7 +32,7 @@ class ValidatePipeline:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "ValidatePipeline":
+    def from_crawler(cls, crawler: Any) -> ValidatePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -66,7 +66,7 @@ class StatePipeline:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "StatePipeline":
+    def from_crawler(cls, crawler: Any) -> StatePipeline:
         if not crawler.settings.get("COLOPHON_OUT"):
             raise NotConfigured("COLOPHON_OUT is not set")
         return cls(crawler)

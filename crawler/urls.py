@@ -63,7 +63,7 @@ class Site:
     _cache: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def for_starts(cls, starts: list[str], scope: str = "folder", root: str | None = None) -> "Site":
+    def for_starts(cls, starts: list[str], scope: str = "folder", root: str | None = None) -> Site:
         if not starts:
             raise ValueError("at least one start URL is needed")
         root_url = root or detect_root(starts[0])

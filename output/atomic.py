@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

@@ -68,7 +68,7 @@ def issued(work: dict[str, Any]) -> dict[str, Any] | None:
     citation = work.get("citation") or {}
     date = citation.get("date") or {}
     if date.get("value"):
-        return date  # type: ignore[no-any-return]
+        return date
     date = work.get("date") or {}
     return date if date.get("value") else None
 
@@ -143,6 +143,7 @@ def container(work: dict[str, Any]) -> str | None:
 def csl_item(work: dict[str, Any]) -> dict[str, Any]:
     citation = work.get("citation") or {}
     item: dict[str, Any] = {"id": work["id"], "type": work_type(work), "title": work["title"]}
+    seen = accessed(work)
     name = (work.get("author") or {}).get("name")
     if name:
         item["author"] = [person(name)]
@@ -153,9 +154,10 @@ def csl_item(work: dict[str, Any]) -> dict[str, Any]:
     # are not CSL editors.
     for key, value in (("container-title", container(work)), ("volume", citation.get("volume")),
                        ("issue", citation.get("issue")), ("page", citation.get("pages")),
-                       ("issued", csl_date(issued(work))), ("original-date", csl_date((work.get("dates") or {}).get("written"))),
+                       ("issued", csl_date(issued(work))),
+                       ("original-date", csl_date((work.get("dates") or {}).get("written"))),
                        ("language", work.get("language")), ("URL", work.get("url")),
-                       ("accessed", {"date-parts": [[int(p) for p in accessed(work).split("-")]]} if accessed(work) else None),
+                       ("accessed", {"date-parts": [[int(p) for p in seen.split("-")]]} if seen else None),
                        ("source", "Marxists Internet Archive"), ("note", _byline_note(work))):
         if value:
             item[key] = value
@@ -214,9 +216,9 @@ def bibtex_entry(work: dict[str, Any], key: str) -> str:
     elif entry_type == "incollection":
         fields.append(("booktitle", container(work)))
     fields += [("volume", citation.get("volume")), ("number", citation.get("issue")),
-               ("pages", (citation.get("pages") or "").replace("–", "--").replace("-", "--").replace("----", "--") or None)]
+               ("pages", re.sub(r"\s*[-–—]+\s*", "--", citation.get("pages") or "") or None)]
     if date:
-        year, month, day, _ = _point(date["value"].split("/")[0])
+        year, month, _, _ = _point(date["value"].split("/")[0])
         fields.append(("year", str(year)))
         fields.append(("month", MONTHS[month - 1] if month else None))
         fields.append(("date", iso_date(date)))
@@ -369,7 +371,7 @@ def marc_language(code: str | None) -> str:
     language = pycountry.languages.get(alpha_2=code or "en")
     if language is None:
         return "und"
-    return getattr(language, "bibliographic", None) or language.alpha_3
+    return str(getattr(language, "bibliographic", None) or language.alpha_3)
 
 
 def marc_record(work: dict[str, Any], status: str = "n") -> etree._Element:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import datetime as dt
 import re
 import socketserver
@@ -166,7 +167,7 @@ class Repository:
             if error.code in ("badVerb", "badArgument"):
                 request.attrib.clear()
             etree.SubElement(root, f"{{{OAI}}}error", code=error.code).text = error.message
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
     def _arguments(self, params: dict[str, list[str]]) -> tuple[str, dict[str, str]]:
         verbs = params.get("verb", [])
@@ -369,7 +370,5 @@ def serve(folder: Path, host: str, port: int, **options: Any) -> None:
     repository.snapshot()
     with make_server(host, port, repository, server_class=_Server, handler_class=_Quiet) as server:
         print(f"OAI-PMH repository for {folder} at http://{host}:{server.server_port}/oai", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass

@@ -111,7 +111,7 @@ class StateStore:
         self._lock = lock
 
     @classmethod
-    def open(cls, folder: Path) -> "StateStore":
+    def open(cls, folder: Path) -> StateStore:
         folder.mkdir(parents=True, exist_ok=True)
         lock = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until close()
         try:

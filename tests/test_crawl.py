@@ -119,8 +119,9 @@ def test_offsite_links_are_never_requested(tmp_path: Path) -> None:
     (elsewhere / "trap.htm").write_text("<html><body><h1>Trap</h1></body></html>")
     with origin(elsewhere) as other:
         page = site / "archive/ashdown/index.htm"
-        page.write_text(page.read_text().replace(
-            "</body>", f'<p><a href="{other}trap.htm">Mirror copy</a> <a href="http://localhost:{other.rsplit(":", 1)[1]}">x</a></p></body>'))
+        port = other.rsplit(":", 1)[1]
+        links = f'<p><a href="{other}trap.htm">Mirror copy</a> <a href="http://localhost:{port}">x</a></p>'
+        page.write_text(page.read_text().replace("</body>", links + "</body>"))
         with origin(site) as base:
             result = run_colophon("crawl", base, "--scope", "site", "--out", str(tmp_path / "out"), *FAST)
         assert origin_stats(other)["requests"] == {}

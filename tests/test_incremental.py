@@ -71,7 +71,8 @@ def test_refreshes_publish_exact_change_sets(tmp_path: Path) -> None:
         new.parent.mkdir(parents=True)
         new.write_text((site / synthetic.work_path("writer0", 1)).read_text().replace("Article 1", "A New Article"))
         index = site / "archive/writer0/index.htm"
-        index.write_text(index.read_text().replace("</h1>", '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'))
+        listed = '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'
+        index.write_text(index.read_text().replace("</h1>", listed))
         untouched = site / synthetic.work_path("writer0", 3)
         os.utime(untouched, (time.time() + 5, time.time() + 5))  # new ETag and date, same content
 

@@ -80,7 +80,7 @@ def test_harvest_then_refresh_then_incremental_harvest(dataset: tuple[Path, Path
         assert "author:writer0" in {s.setSpec for s in sickle.ListSets()}
         marc = sickle.GetRecord(identifier=f"oai:colophon:{synthetic.work_path('writer0', 1)}", metadataPrefix="marc21")
         parsed = pymarc.parse_xml_to_array(io.BytesIO(
-            etree.tostring(marc.xml.find(f".//{{http://www.loc.gov/MARC21/slim}}record"))))[0]
+            etree.tostring(marc.xml.find(".//{http://www.loc.gov/MARC21/slim}record"))))[0]
         assert parsed["245"]["a"] == "Article 1 by Writer0 Example"
         assert {f.metadataPrefix for f in sickle.ListMetadataFormats()} == {"oai_dc", "marc21"}
 

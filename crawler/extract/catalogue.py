@@ -42,7 +42,7 @@ class Catalogue:
     authors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, authors_json: bytes | str | None) -> "Catalogue":
+    def from_json(cls, authors_json: bytes | str | None) -> Catalogue:
         catalogue = cls()
         if not authors_json:
             return catalogue
@@ -71,7 +71,7 @@ class Catalogue:
         return catalogue
 
     @classmethod
-    def from_root(cls, root: Path) -> "Catalogue":
+    def from_root(cls, root: Path) -> Catalogue:
         path = root / AUTHORS_PATH
         return cls.from_json(path.read_bytes()) if path.is_file() else cls()
 

@@ -60,12 +60,12 @@ def split_lines(el: html.HtmlElement, label_tags: bool = True) -> list[Line]:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag == "br":
             lines.append(Line())
-        elif label_tags and (tag == "span" and "info" in _classes(node) or (
+        elif label_tags and ((tag == "span" and "info" in _classes(node)) or (
                 tag in ("strong", "b") and not clean("".join(lines[-1].parts))
                 and _is_label(node.text_content()))):
             label = clean(node.text_content())
             lines[-1].emphasis += [clean(e.text_content()) for e in node.iter("em", "i")]
-            if lines[-1].parts and clean("".join(lines[-1].parts)) or lines[-1].label:
+            if (lines[-1].parts and clean("".join(lines[-1].parts))) or lines[-1].label:
                 lines.append(Line())
             lines[-1].label = label
         elif tag:
@@ -191,13 +191,13 @@ def credits_from(roles: list[str], value: str) -> list[Credit]:
     pieces = _SUBCREDIT.split(value)
     head, rest = pieces[0], pieces[1:]
     names, year = credit_names(head)
-    credits += [Credit(role=role, name=name, year=year) for role in roles for name in names]  # type: ignore[arg-type]
-    for word, sub_value in zip(rest[::2], rest[1::2]):
+    credits += [Credit(role=role, name=name, year=year) for role in roles for name in names]
+    for word, sub_value in zip(rest[::2], rest[1::2], strict=True):
         role = PROSE_ROLE_WORDS.get(word.lower().replace("proof-read", "proofread"))
         role = role or ROLE_LABELS.get(word.lower())
         if role:
             sub_names, sub_year = credit_names(sub_value)
-            credits += [Credit(role=role, name=n, year=sub_year) for n in sub_names]  # type: ignore[arg-type]
+            credits += [Credit(role=role, name=n, year=sub_year) for n in sub_names]
     return credits
 
 
@@ -225,15 +225,16 @@ def dedupe_credits(credits: list[Credit]) -> list[Credit]:
 
 
 # --- licence ---------------------------------------------------------------------------------
+_SAYS_PUBLIC_DOMAIN = re.compile(r"public domain|pubic domain|dominio p[uú]blico|domaine public", re.I)
+
+
 def licence_of(label: str | None, statement: str | None, links: list[tuple[str, str]],
                base_url: str) -> Licence:
     if label is None and statement is None:
         return Licence()
     text = statement or ""
     key = normalise_label(label) if label else ""
-    if re.search(r"public domain|pubic domain|dominio p[uú]blico|domaine public", text, re.I):
-        status = "public_domain"
-    elif key in ("public domain", "pubic domain", "pubblico dominio"):
+    if _SAYS_PUBLIC_DOMAIN.search(text) or key in ("public domain", "pubic domain", "pubblico dominio"):
         status = "public_domain"
     elif key in ("copyleft",):
         status = "copyleft"
@@ -261,7 +262,7 @@ def licence_of(label: str | None, statement: str | None, links: list[tuple[str, 
                 licence_id = spdx
                 break
     return Licence(raw=statement or None, label=clean(label).rstrip(":") if label else None,
-                   status=status, id=licence_id, url=url)  # type: ignore[arg-type]
+                   status=status, id=licence_id, url=url)
 
 
 # --- citation --------------------------------------------------------------------------------
@@ -273,7 +274,8 @@ _CITATION_PREFIX = re.compile(
 _VOLUME = re.compile(r"\b(?:vol(?:ume)?\.?|tomo?|band|bd\.)\s*([IVXLCDM]+\b|\d+)", re.I)
 _ISSUE = re.compile(r"(?:\b(?:nos?|number|nr|n[º°o]|issue)\.?|#)\s*(\d+(?:\s*[/–-]\s*\d+)?)\b", re.I)
 _PAGES = re.compile(
-    r"(?:\bpp?\.|\bpages?\b|\bpg\.|\bpp\b|\bp\b(?=\s*\d))\s*((?:\d+|[ivxlc]+)[a-z]?(?:\s*(?:[-–—]|&|and|,)\s*\d+[a-z]?)*)",
+    r"(?:\bpp?\.|\bpages?\b|\bpg\.|\bpp\b|\bp\b(?=\s*\d))\s*"
+    r"((?:\d+|[ivxlc]+)[a-z]?(?:\s*(?:[-–—]|&|and|,)\s*\d+[a-z]?)*)",
     re.I,
 )
 _NOT_CONTAINER = re.compile(
@@ -415,9 +417,9 @@ def read_colophon(blocks: list[html.HtmlElement], base_url: str, work_title: str
         colophon.licence = licence_of(licence_label, clean(" ".join(licence_text)) or None,
                                       licence_links, base_url)
     chosen = source or prose_citation
-    if chosen is None and published is not None:
-        if published.emphasis or _PUBLICATION_HINT.search(published.text):
-            chosen = published
+    if chosen is None and published is not None and (
+            published.emphasis or _PUBLICATION_HINT.search(published.text)):
+        chosen = published
     if chosen is not None and chosen.text:
         colophon.citation = parse_citation(chosen.text, chosen.emphasis, work_title, language)
     return colophon

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from crawler.extract.vocab import MONTHS, SEASONS
 from models import DateValue
 
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _SEASON = r"(?:spring|summer|autumn|fall|winter)"
 _DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|d)?"
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
@@ -117,6 +118,9 @@ _P_UNKNOWN_YEAR = re.compile(r"(?:1[0-9]|20)[xX?]{2}|[xX?]{1,2}\.[xX?]{1,2}\.\d{
 
 def _point(text: str, *, month_first: bool = False) -> _Point | None:
     """One date point, or None when the string is not exactly one."""
+    year: int
+    month: int | None
+    day: int | None
     s = text.strip(" ,.;:")
     if m := _P_ISO.fullmatch(s):
         year, month = int(m[1]), int(m[2])
@@ -141,9 +145,9 @@ def _point(text: str, *, month_first: bool = False) -> _Point | None:
                     if month2 == 1:
                         year += 1
                 month, day = month2, day2
-            elif m["os"] and m["os"].lower().lstrip("(").startswith("o") and month is not None:
-                if _valid(year, month, day):
-                    year, month, day = julian_to_gregorian(year, month, day)
+            elif (m["os"] and m["os"].lower().lstrip("(").startswith("o") and month is not None
+                  and day is not None and _valid(year, month, day)):
+                year, month, day = julian_to_gregorian(year, month, day)
             return _Point(year, month, day) if month and _valid(year, month, day) else None
     if m := _P_MY.fullmatch(s):
         year, month = int(m["y"]), _month(m["m"])
@@ -231,14 +235,14 @@ def parse_date(raw: str, language: str = "en", *, month_first: bool = False) -> 
         return DateValue(raw=text, value=f"{year}-{SEASONS[m['s'].lower()]}", precision="season")
     point = _point(s, month_first=month_first)
     if point is not None:
-        return DateValue(raw=text, value=point.edtf(), precision=point.precision)  # type: ignore[arg-type]
+        return DateValue(raw=text, value=point.edtf(), precision=point.precision)
     if _P_UNKNOWN_YEAR.fullmatch(s):
         return _unknown(text)
     span = _range(s)
     if span is not None:
         start, end = span
         if start == end:
-            return DateValue(raw=text, value=start.edtf(), precision=start.precision)  # type: ignore[arg-type]
+            return DateValue(raw=text, value=start.edtf(), precision=start.precision)
         return DateValue(raw=text, value=f"{start.edtf()}/{end.edtf()}", precision="range")
     if language != "en" and re.search(r"\b\d{4}\b", s):
         return _dateparser_fallback(text, s, language)
@@ -284,7 +288,7 @@ def _dateparser_fallback(raw: str, text: str, language: str) -> DateValue:
         point = _Point(when.year, when.month)
     else:
         point = _Point(when.year)
-    return DateValue(raw=raw, value=point.edtf(), precision=point.precision)  # type: ignore[arg-type]
+    return DateValue(raw=raw, value=point.edtf(), precision=point.precision)
 
 
 # --- searching a date inside a longer text ----------------------------------------------------
@@ -357,11 +361,11 @@ def url_date(path: str) -> DateValue | None:
                 nxt = parts[i + 1].lower()
                 if re.fullmatch(r"0[1-9]|1[0-2]", nxt):
                     month = int(nxt)
-                elif nxt in MONTHS and len(nxt) <= 4 or nxt in MONTHS:
+                elif (nxt in MONTHS and len(nxt) <= 4) or nxt in MONTHS:
                     month = MONTHS[nxt]
             point = _Point(year, month)
             raw = f"{part}/{parts[i + 1]}" if month else part
-            return DateValue(raw=raw, value=point.edtf(), precision=point.precision)  # type: ignore[arg-type]
+            return DateValue(raw=raw, value=point.edtf(), precision=point.precision)
         if re.fullmatch(r"1[5-9]\d0s", part):
             return DateValue(raw=part, value=f"{part[:3]}X", precision="decade")
     return None

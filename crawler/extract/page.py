@@ -23,6 +23,7 @@ from crawler.extract.dates import find_date, parse_date, url_date
 from crawler.extract.decode import decode_html
 from crawler.extract.vocab import (
     CARDINALS,
+    CHAPTER_HEADING,
     CONCLUDED,
     CONTINUED,
     CONTINUED_FROM,
@@ -35,7 +36,6 @@ from crawler.extract.vocab import (
     NOTES_HEADINGS,
     ORDINALS,
     PART_IN_TITLE,
-    CHAPTER_HEADING,
     PLACEHOLDER_TITLES,
     SEPARATOR,
     SERIES_MARKER,
@@ -45,12 +45,14 @@ from models import (
     DateValue,
     Index,
     IndexEntry,
+    Licence,
     Note,
     OtherPage,
     PartOf,
     Provenance,
     Series,
     Work,
+    WorkDates,
 )
 
 EXTRACTOR_VERSION = "1.0.0"
@@ -200,10 +202,10 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
             continue
         if block.tag == "hr" or _is_nav(block) or not block.text:
             continue
-        if block.classes & {"fst"} or block.words >= 12:
-            if any(blocks[c].tag == "h1" for c in candidates) or block.words >= 25 or candidates:
-                limit = i
-                break
+        if (block.classes & {"fst"} or block.words >= 12) and (
+                any(blocks[c].tag == "h1" for c in candidates) or block.words >= 25 or candidates):
+            limit = i
+            break
     candidates = [c for c in candidates if c < limit]
     header.end = (max(candidates) + 1) if candidates else 0
     if colophon_start is not None:
@@ -352,7 +354,7 @@ def _note_target(block: Block, targets: dict[str, int], positions: dict[html.Htm
             continue
         for key in (el.get("id"), el.get("name")):
             if key and key in targets and targets[key] < positions.get(el, -1):
-                return key
+                return str(key)
     return None
 
 
@@ -378,9 +380,9 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
         if block.tag == "hr":
             continue
         text = block.text
-        if block.classes & END_CLASSES or LAST_UPDATED.match(text) and block.words < 12:
+        if block.classes & END_CLASSES or (LAST_UPDATED.match(text) and block.words < 12):
             break
-        if not text or _is_nav(block) and not block.classes & NOTE_CLASSES:
+        if not text or (_is_nav(block) and not block.classes & NOTE_CLASSES):
             continue
         links = block.el.findall(".//a") if block.words <= 40 else []
         if links and sum(len(a.text_content().split()) for a in links) >= 0.8 * block.words \
@@ -404,7 +406,8 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
         if EDITORIAL_NOTE.match(text):
             out.editorial_notes.append(text)
             container = block.el.getparent()
-            editorial_container = container if container is not None and container.tag in ("td", "div", "blockquote") else None
+            in_box = container is not None and container.tag in ("td", "div", "blockquote")
+            editorial_container = container if in_box else None
             continue
         editorial_container = None
         if block.words <= 30:
@@ -461,7 +464,7 @@ def _first_href(links: list[html.HtmlElement]) -> str | None:
     for a in links:
         href = a.get("href")
         if href and not href.startswith("#"):
-            return href
+            return str(href)
     return None
 
 
@@ -519,7 +522,7 @@ def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) 
     if not body.strip():
         raise ExtractError("empty_body", "the page has no content")
     head = body[:1024]
-    if head.startswith(_BINARY_MAGIC) or b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
         raise ExtractError("not_html", "the body is binary, not HTML")
     text, encoding = decode_html(body, charset)
     text = _XML_DECL.sub("", text, count=1)
@@ -631,7 +634,7 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
     root = author_root(path)
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
     is_index_name = re.fullmatch(r"(?:index|indeks|indice|works|obras|oeuvres|werke)\.html?", name) is not None
-    if is_index_name and root and folder in (root, f"{root}/works") or "/works/date/" in path:
+    if (is_index_name and root and folder in (root, f"{root}/works")) or "/works/date/" in path:
         return "author_index"
     images = len(page.body.findall(".//img"))
     link_heavy = entries >= 3 and (link_words >= 0.5 * max(body_words, 1) or body_words - link_words < 60)
@@ -704,7 +707,7 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
             title = p_title.text if p_title is not None else (page.page_title or page_id)
         name = canonical or (title if kind == "author_index" else None)
         return Index(
-            id=page_id, url=url, kind=kind, language=page.language, title=title,  # type: ignore[arg-type]
+            id=page_id, url=url, kind=kind, language=page.language, title=title,
             author=Author(name=name, byline=None, slug=slug) if name or slug else None,
             entries=index_entries(page), last_updated=last_updated, provenance=_provenance(page, fetch),
         )
@@ -724,17 +727,17 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
     return Work(
         id=page_id,
         url=url,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         language=page.language,
         title=title,
         subtitle=header.subtitle,
         pretitle=header.pretitle if header.book_title is None else header.book_title,
         author=Author(name=canonical or header.byline, byline=header.byline, slug=slug),
         date=date,
-        dates=dates or Work.model_fields["dates"].default_factory(),  # type: ignore[misc]
+        dates=dates or WorkDates(),
         citation=citation,
         credits=colophon.credits if colophon else [],
-        licence=colophon.licence if colophon else Work.model_fields["licence"].default_factory(),  # type: ignore[misc]
+        licence=colophon.licence if colophon else Licence(),
         series=series,
         part_of=_part_of(page, header),
         editorial_notes=content.editorial_notes,

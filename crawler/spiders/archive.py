@@ -17,6 +17,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
 from twisted.web import _newclient
 
+from crawler.extract import Catalogue, Fetch, harvest_links
+from crawler.extract.catalogue import AUTHORS_PATH
+from crawler.items import PageItem
+from crawler.urls import Site, file_folder_pages, to_url
+from models import Index, Reject, Work
+from output.publish import recover
+from output.state import Policy, StateStore
+
 
 def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
     """Scrapy's own download errors (2.13+) with the Twisted ones older versions raise."""
@@ -30,14 +38,6 @@ TRUNCATED = _errors("ResponseDataLossError", fallback=(_newclient.ResponseFailed
 UNREACHABLE = _errors("DownloadConnectionRefusedError", "CannotResolveHostError",
                       fallback=(error.DNSLookupError, error.ConnectionRefusedError))
 
-from crawler.extract import Catalogue, Fetch, harvest_links
-from crawler.extract.catalogue import AUTHORS_PATH
-from crawler.items import PageItem
-from crawler.urls import Site, file_folder_pages, to_url
-from models import Index, Reject, Work
-from output.publish import recover
-from output.state import Policy, StateStore
-
 MISSING = (404, 410)
 
 
@@ -47,6 +47,14 @@ def new_run_id() -> str:
 
 class ArchiveSpider(scrapy.Spider):
     name = "archive"
+    # Set in from_crawler, from the crawl's settings.
+    site: Site
+    state: StateStore
+    policy: Policy
+    run_id: str
+    started: str
+    resumed: bool
+    include_non_html: bool
 
     def __init__(self, start: str | list[str] | None = None, scope: str | None = None,
                  root: str | None = None, **kwargs: Any) -> None:
@@ -61,7 +69,7 @@ class ArchiveSpider(scrapy.Spider):
         self.skipped: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ArchiveSpider":
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiveSpider:
         spider: ArchiveSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         scope = spider.scope_arg or settings.get("COLOPHON_SCOPE", "folder")
@@ -182,7 +190,7 @@ class ArchiveSpider(scrapy.Spider):
             yield from self._visit(self._targets(None, self._urls(response.meta.get("known_links", [])),
                                                  response.url, leaf))
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
         if (content_type and "html" not in content_type and not content_type.startswith("text/plain")
                 and not response.url.lower().endswith((".htm", ".html"))) or page_id is None:
