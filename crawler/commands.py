@@ -254,7 +254,7 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
     changes = run.get("changes", {})
     print(f"Run {run.get('run', '?')} finished ({reason}{', resumed' if run.get('resumed') else ''}"
           f"{'' if run.get('complete') else ', partial: nothing removed'}): {counts.get('pages', 0)} pages fetched")
-    for key in ("works", "indexes", "other", "rejects", "not_modified", "not_due", "missing",
+    for key in ("works", "indexes", "other", "rejects", "duplicates", "not_modified", "not_due", "missing",
                 "skipped_non_html", "robots_forbidden"):
         print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
     print("  changes            " + ", ".join(f"{changes.get(op, 0)} {op}" for op in ("added", "modified", "removed")))

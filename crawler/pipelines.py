@@ -111,6 +111,7 @@ class StatePipeline:
                     "other": stats.get("colophon/records/other", 0),
                     "rejects": stats.get("colophon/records/rejects", 0),
                     "missing": stats.get("colophon/missing", 0),
+                    "duplicates": stats.get("colophon/duplicates", 0),
                     "kept_after_failure": stats.get("colophon/kept_after_failure", 0),
                     "skipped_non_html": stats.get("colophon/skipped_non_html", 0),
                     "robots_forbidden": stats.get("colophon/robots_forbidden", 0),

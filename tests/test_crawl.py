@@ -67,6 +67,7 @@ def test_sample_archive_crawl(tmp_path: Path) -> None:
     assert "admin/volunteers/list.htm" not in _ids(data)
     counts = _run_counts(out)
     assert counts["robots_forbidden"] == 1
+    assert counts["duplicates"] == 1  # the root as "/" and as "/index.htm": one record
     assert counts["skipped_non_html"] == 2
     assert counts["missing"] >= 1
     assert data["rejects"] == []

@@ -73,6 +73,8 @@ def test_refreshes_publish_exact_change_sets(tmp_path: Path) -> None:
         index = site / "archive/writer0/index.htm"
         listed = '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'
         index.write_text(index.read_text().replace("</h1>", listed))
+        unlisted = synthetic.work_path("writer0", 0)  # still on the server, no longer linked
+        index.write_text(index.read_text().replace(f'href="{unlisted[len("archive/writer0/"):]}"', 'href="#"'))
         untouched = site / synthetic.work_path("writer0", 3)
         os.utime(untouched, (time.time() + 5, time.time() + 5))  # new ETag and date, same content
 
@@ -80,10 +82,10 @@ def test_refreshes_publish_exact_change_sets(tmp_path: Path) -> None:
         assert change_set(out) == {
             "added": {"archive/writer0/1960/01/new.htm"},
             "modified": {synthetic.work_path("writer0", 2), "archive/writer0/index.htm"},
-            "removed": {synthetic.work_path("writer0", 5)},
+            "removed": {synthetic.work_path("writer0", 5), unlisted},
         }
         tombstones = read_jsonl(out / "tombstones.jsonl")
-        assert [t["id"] for t in tombstones] == [synthetic.work_path("writer0", 5)]
+        assert sorted(t["id"] for t in tombstones) == sorted([synthetic.work_path("writer0", 5), unlisted])
         works = {w["id"] for w in read_jsonl(out / "works.jsonl")}
         assert synthetic.work_path("writer0", 5) not in works and "archive/writer0/1960/01/new.htm" in works
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -19,11 +18,10 @@ from twisted.web import _newclient
 
 from crawler.extract import Catalogue, Fetch, harvest_links
 from crawler.extract.catalogue import AUTHORS_PATH
+from crawler.frontier import Policy, StateStore, open_run
 from crawler.items import PageItem
 from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work
-from output.publish import recover
-from output.state import Policy, StateStore
 
 
 def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
@@ -39,10 +37,6 @@ UNREACHABLE = _errors("DownloadConnectionRefusedError", "CannotResolveHostError"
                       fallback=(error.DNSLookupError, error.ConnectionRefusedError))
 
 MISSING = (404, 410)
-
-
-def new_run_id() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -67,6 +61,8 @@ class ArchiveSpider(scrapy.Spider):
         self.root_arg = root
         self.catalogue = Catalogue()
         self.skipped: set[str] = set()
+        self.first_url: dict[str, str] = {}  # page id -> the first URL it was reached by
+        self.variants: set[tuple[str, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiveSpider:
@@ -77,21 +73,9 @@ class ArchiveSpider(scrapy.Spider):
             raise ValueError(f"COLOPHON_SCOPE must be 'folder' or 'site', got {scope!r}")
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
-        spider.policy = Policy(
-            minimum=settings.getfloat("COLOPHON_REVISIT_MIN"),
-            maximum=settings.getfloat("COLOPHON_REVISIT_MAX"),
-            revalidate=settings.getbool("COLOPHON_REVALIDATE"),
-        )
-        if spider.policy.minimum > spider.policy.maximum:
-            raise ValueError("COLOPHON_REVISIT_MIN must not exceed COLOPHON_REVISIT_MAX")
-        state = StateStore.open(Path(settings.get("COLOPHON_OUT")))  # raises RunLocked
-        recover(state)
-        resumed = state.interrupted_run()
-        spider.state = state
-        spider.resumed = resumed is not None
-        spider.run_id = resumed or settings.get("COLOPHON_RUN_ID") or new_run_id()
-        spider.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        state.begin_run(spider.run_id, spider.started, settings.getdict("COLOPHON_RUN_OPTIONS"))
+        run = open_run(settings)  # raises RunLocked when another run holds the folder
+        spider.state, spider.policy, spider.run_id = run.state, run.policy, run.run_id
+        spider.started, spider.resumed = run.started, run.resumed
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
@@ -148,6 +132,11 @@ class ArchiveSpider(scrapy.Spider):
         while stack:
             batch = [(self.site.page_id(url) or url, url, leaf) for url, leaf in stack]
             stack = []
+            for page_id, url, _ in batch:
+                if self.first_url.setdefault(page_id, url) != url and (page_id, url) not in self.variants:
+                    # One page under two URLs ("/" and "/index.htm"): fetched and kept once, counted.
+                    self.variants.add((page_id, url))
+                    self.crawler.stats.inc_value("colophon/duplicates")
             fresh = self.state.enqueue(self.run_id, batch) if enqueue else batch
             enqueue = True
             for page_id, url, leaf in fresh:

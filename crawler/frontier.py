@@ -1,0 +1,47 @@
+"""The one place the crawl touches the dataset's state: the frontier and page memory a spider
+navigates by (conditional requests, revisit plans, resumption). A thin adapter over output.state,
+so spiders import navigation, not storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from output.publish import recover
+from output.state import Policy, RunLocked, StateStore
+
+__all__ = ["CrawlRun", "Policy", "RunLocked", "StateStore", "open_run"]
+
+
+@dataclass
+class CrawlRun:
+    state: StateStore
+    policy: Policy
+    run_id: str
+    started: str
+    resumed: bool
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def open_run(settings: Any) -> CrawlRun:
+    """Lock the dataset folder, finish any half-done publication, and resume the interrupted run
+    or begin a new one. Raises RunLocked when another live process holds the folder."""
+    policy = Policy(
+        minimum=settings.getfloat("COLOPHON_REVISIT_MIN"),
+        maximum=settings.getfloat("COLOPHON_REVISIT_MAX"),
+        revalidate=settings.getbool("COLOPHON_REVALIDATE"),
+    )
+    if policy.minimum > policy.maximum:
+        raise ValueError("COLOPHON_REVISIT_MIN must not exceed COLOPHON_REVISIT_MAX")
+    state = StateStore.open(Path(settings.get("COLOPHON_OUT")))
+    recover(state)
+    interrupted = state.interrupted_run()
+    run_id = interrupted or settings.get("COLOPHON_RUN_ID") or new_run_id()
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    state.begin_run(run_id, started, settings.getdict("COLOPHON_RUN_OPTIONS"))
+    return CrawlRun(state, policy, run_id, started, interrupted is not None)
