@@ -152,8 +152,9 @@ def is_endnote_block(el: html.HtmlElement) -> bool:
 
 # --- credits ----------------------------------------------------------------------------------
 _NAME_STOP = re.compile(
-    r"\s+(?:for|at|from|on behalf of|with thanks|courtesy)\s+(?:the\s+)?(?=[A-Z]|www|marxists|etol|mia)|"
-    r"\s+(?:in|on|during)\s+(?:\w+\s+)?\d{4}|\s*\(|;|\.\s|\.$|\s+-\s+|\s+–\s+",
+    r"\s+(?:for|at|from|on behalf of|courtesy)\s+(?:the\s+)?(?=[A-Z]|www|marxists|etol|mia)|"
+    r",?\s*\b(?:with (?:many )?thanks|thanks to|courtesy of|by kind permission)\b|"
+    r"\s+(?:in|on|during)\s+(?:\w+\s+)?\d{4}|\s*\(|;|(?<!\b[A-Z])\.\s|(?<!\b[A-Z])\.$|\s+-\s+|\s+–\s+",
 )
 _NOT_A_NAME = re.compile(
     r"internet archive|marxists|\bmia\b|\betol\b|website|web site|www\.|\.org|\.com|unknown|"

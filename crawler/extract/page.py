@@ -153,13 +153,17 @@ def _fold(text: str) -> str:
 
 
 def _is_date_line(text: str, language: str) -> DateValue | None:
+    """A heading that is a date: "(1 June 1946)", or bare "December 7, 1940" — but not a bare
+    span such as "1879-1944", which heads a book about a life."""
     stripped = text.strip()
     if not stripped or len(stripped) > 80:
         return None
     value = parse_date(stripped, language)
-    if value.value is not None:
-        return value
-    return None
+    if value.value is None:
+        return None
+    if not stripped.startswith(("(", "[")) and value.precision in ("range", "decade"):
+        return None
+    return value
 
 
 def _is_nav(block: Block) -> bool:
@@ -229,7 +233,8 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
         rest = [c for c in before if blocks[c].tag in _HEADINGS and c != byline_pick
                 and not blocks[c].text.startswith("(")]
         if rest:
-            title_index = rest[0]
+            # The largest heading is the title: h2 over h3 over h4 ...
+            title_index = min(rest, key=lambda c: (blocks[c].tag, c))
         before = [c for c in candidates if title_index is None or c < title_index]
     if title_index is not None:
         header.title_block = blocks[title_index]
@@ -286,6 +291,8 @@ def _pick_byline(blocks: list[Block], indexes: list[int], surname: str | None) -
     for c in named:
         if blocks[c].tag == "h2" and _looks_like_name(blocks[c].text):
             return c
+    if surname:
+        return None  # the author is known and named nowhere: only the h2 slot holds a pseudonym
     for c in named:
         if _looks_like_name(blocks[c].text) and blocks[c].tag in _HEADINGS:
             return c
