@@ -53,7 +53,7 @@ def bare_spider(start_list: str) -> None:
         "LOG_LEVEL": "ERROR", "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": CONCURRENCY,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY, "AUTOTHROTTLE_ENABLED": False,
         "ROBOTSTXT_OBEY": True, "CONCURRENT_ITEMS": 10, "TELNETCONSOLE_ENABLED": False,
-        "RETRY_ENABLED": True, "COOKIES_ENABLED": False,
+        "RETRY_ENABLED": True, "COOKIES_ENABLED": False, "WARN_ON_GENERATOR_RETURN_VALUE": False,
     })
     crawler = process.create_crawler(Bare)
     process.crawl(crawler)

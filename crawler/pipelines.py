@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 from itemadapter import ItemAdapter
 from pydantic import BaseModel, ValidationError
 from scrapy import signals
@@ -13,7 +14,6 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.items import PageItem
 from models import Index, OtherPage, Reject, Work
-from output.jsonl import dumps
 from output.publish import publish
 
 FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl", OtherPage: "other.jsonl"}
@@ -75,10 +75,11 @@ class StatePipeline:
         spider = spider or self.crawler.spider
         record = item.record
         name = FILE_OF[type(record)]
-        line = dumps(record)
+        data = record.model_dump(mode="json")
+        line = orjson.dumps(data) + b"\n"
         page_id = getattr(record, "id", None) or item.page_id or record.url
         changed = spider.state.store(
-            spider.run_id, page_id, record.url, line, record.model_dump(mode="json"), name, item.links,
+            spider.run_id, page_id, record.url, line, data, name, item.links,
             item.fetch or {"fetched_at": _now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
         self.stats.inc_value(f"colophon/records/{name.removesuffix('.jsonl')}")
         self.stats.inc_value("colophon/changed" if changed else "colophon/unchanged")

@@ -94,9 +94,9 @@ class Policy:
         return min(self.maximum, max(self.minimum, interval * self.grow if interval else self.minimum))
 
 
-def record_hash(line: bytes) -> str:
+def record_hash(line: bytes | dict[str, Any]) -> str:
     """A record's content hash: its JSON without provenance, so timestamps alone are no change."""
-    data = orjson.loads(line)
+    data = dict(orjson.loads(line) if isinstance(line, bytes) else line)
     data.pop("provenance", None)
     data.pop("fetched_at", None)
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -109,6 +109,8 @@ class StateStore:
         self.folder = folder
         self.db = connection
         self._lock = lock
+        self._frontier_run: str | None = None
+        self._frontier: set[str] = set()
 
     @classmethod
     def open(cls, folder: Path) -> StateStore:
@@ -158,13 +160,19 @@ class StateStore:
     # --- the frontier -------------------------------------------------------------------------
     def enqueue(self, run: str, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
         """Add (id, url, leaf) to the run's frontier; returns those that were not there yet."""
+        if self._frontier_run != run:
+            # Membership is kept in memory too: most links (navigation) are already there.
+            self._frontier_run = run
+            self._frontier = {r[0] for r in self.db.execute("SELECT id FROM frontier WHERE run = ?", (run,))}
         new = []
-        with self.db:
-            for page_id, url, leaf in pages:
-                cursor = self.db.execute("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
-                                         (run, page_id, url, int(leaf)))
-                if cursor.rowcount:
-                    new.append((page_id, url, leaf))
+        for page_id, url, leaf in pages:
+            if page_id not in self._frontier:
+                self._frontier.add(page_id)
+                new.append((page_id, url, leaf))
+        if new:
+            with self.db:
+                self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
+                                    [(run, page_id, url, int(leaf)) for page_id, url, leaf in new])
         return new
 
     def done(self, run: str, page_id: str) -> None:
@@ -201,7 +209,7 @@ class StateStore:
               links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_id: str) -> bool:
         """Keep a freshly fetched page; returns whether its record changed. One transaction with
         the frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
-        digest = record_hash(record_line)
+        digest = record_hash(record)
         stamp = fetch["fetched_at"]
         with self.db:
             old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE id = ?",
