@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import functools
 import http.server
+import logging
 import sys
 import threading
 from collections.abc import Iterator
@@ -184,6 +185,13 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     return settings
 
 
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Network failures are reported (and counted) without a traceback."""
+    if record.exc_info and record.levelno < logging.CRITICAL:
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
 def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
               root_url: str | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its final stats."""
@@ -197,6 +205,8 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
     merged.setmodule(project_settings, priority="project")
     merged.update(settings, priority="cmdline")
     process = CrawlerProcess(merged)
+    for name in ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper"):
+        logging.getLogger(name).addFilter(_without_traceback)
     crawler = process.create_crawler(ArchiveSpider)
     process.crawl(crawler, start=starts, scope=scope, root=root_url)
     process.start()
@@ -262,9 +272,11 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
     # Failed fetches are rejects; a failure is the crawl itself going wrong.
     errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     errors += stats.get("log_count/CRITICAL", 0)
+    nothing = not counts.get("pages") and not counts.get("not_due")  # not even the start page
     if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
-                                 "closespider_itemcount") or errors:
-        print(f"colophon: crawl failed ({reason}, {errors} errors)")
+                                 "closespider_itemcount") or errors or nothing:
+        why = "nothing could be fetched" if nothing else f"{reason}, {errors} errors"
+        print(f"colophon: crawl failed ({why})")
         return EXIT_FAILED
     if counts.get("rejects", 0):
         print(f"  {counts['rejects']} pages rejected: see {out / 'rejects.jsonl'}")

@@ -119,6 +119,20 @@ def test_changes_since_a_run(tmp_path: Path) -> None:
     assert synthetic.work_path("writer0", 2) in {c["id"] for c in everything}
 
 
+def test_refresh_while_the_origin_is_down_removes_nothing(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=6)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        crawl(base, out, "--revisit-min", "0")
+    before = read_jsonl(out / "works.jsonl")
+    down = run_colophon("crawl", base, "--out", str(out), *FAST, "--revisit-min", "0", "--retries", "0")
+    assert down.returncode == 3, down.stdout + down.stderr  # nothing could be fetched
+    assert "nothing could be fetched" in down.stdout and "Traceback" not in down.stderr
+    assert read_jsonl(out / "works.jsonl") == before
+    assert change_set(out) == {"added": set(), "modified": set(), "removed": set()}
+    assert read_jsonl(out / "tombstones.jsonl") == []
+
+
 def test_partial_run_never_removes(tmp_path: Path) -> None:
     site = synthetic.build(tmp_path / "site", authors=1, works=6)
     out = tmp_path / "out"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import scrapy
 from scrapy import exceptions as scrapy_errors
 from scrapy import signals
@@ -242,7 +243,7 @@ class ArchiveSpider(scrapy.Spider):
         if frontier_id:
             self.state.done(self.run_id, frontier_id)
 
-    def failed(self, failure: Any) -> Iterator[PageItem]:
+    def failed(self, failure: Any) -> Iterator[PageItem | scrapy.Request]:
         stats = self.crawler.stats
         request = failure.request
         frontier_id = request.meta.get("frontier_id") or self.site.page_id(request.url) or request.url
@@ -273,8 +274,13 @@ class ArchiveSpider(scrapy.Spider):
             code, message = "unreachable", str(failure.value)
         stats.inc_value(f"colophon/fetch_failed/{code}")
         if self.state.keep(self.run_id, frontier_id):
-            # A known page failing now keeps its record: a transient fault is not a removal.
+            # A known page failing now keeps its record, and the pages it led to are still
+            # visited: a transient fault (or an origin that is down) removes nothing.
             stats.inc_value("colophon/kept_after_failure")
+            known = self.state.page(frontier_id) or {}
+            links = orjson.loads(known["links"]) if known.get("links") else []
+            yield from self._visit(self._targets(None, self._urls(links), request.url,
+                                                 bool(request.meta.get("leaf"))))
             return
         yield PageItem(record=Reject(url=request.url, stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
