@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS frontier (
     done INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (run, id)
 );
+CREATE TABLE IF NOT EXISTS memo (
+    key TEXT PRIMARY KEY,
+    value BLOB,
+    etag TEXT,
+    last_modified TEXT
+);
 CREATE TABLE IF NOT EXISTS runs (
     run TEXT PRIMARY KEY,
     started TEXT NOT NULL,
@@ -156,6 +162,16 @@ class StateStore:
     def runs(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT run, started, finished, status FROM runs ORDER BY started, run").fetchall()
         return [{"run": r[0], "started": r[1], "finished": r[2], "status": r[3]} for r in rows]
+
+    # --- small things worth keeping between runs (the author catalogue) ----------------------------
+    def remember(self, key: str, value: bytes, etag: str | None, last_modified: str | None) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO memo (key, value, etag, last_modified) VALUES (?, ?, ?, ?)",
+                            (key, value, etag, last_modified))
+
+    def recall(self, key: str) -> tuple[bytes, str | None, str | None] | None:
+        row = self.db.execute("SELECT value, etag, last_modified FROM memo WHERE key = ?", (key,)).fetchone()
+        return (bytes(row[0]), row[1], row[2]) if row else None
 
     # --- the frontier -------------------------------------------------------------------------
     def enqueue(self, run: str, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:

@@ -133,6 +133,18 @@ def test_refresh_while_the_origin_is_down_removes_nothing(tmp_path: Path) -> Non
     assert read_jsonl(out / "tombstones.jsonl") == []
 
 
+def test_catalogue_gone_for_a_run_changes_no_names(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=3)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        crawl(base, out, "--revisit-min", "0")
+        catalogue = site / "admin/js/data/authors.json"
+        catalogue.rename(tmp_path / "authors.json")
+        crawl(base, out, "--revisit-min", "0")
+        assert change_set(out)["modified"] == set()
+        assert {w["author"]["name"] for w in read_jsonl(out / "works.jsonl")} >= {"Writer0 Example"}
+
+
 def test_partial_run_never_removes(tmp_path: Path) -> None:
     site = synthetic.build(tmp_path / "site", authors=1, works=6)
     out = tmp_path / "out"

@@ -91,9 +91,17 @@ class ArchiveSpider(scrapy.Spider):
 
     def _initial(self) -> Iterator[scrapy.Request]:
         # The author catalogue first: canonical names come from the archive being read.
+        headers = {}
+        cached = self.state.recall(AUTHORS_PATH)
+        if cached is not None:
+            # Asked conditionally; a 304, or a failure, falls back to the copy kept last time.
+            if cached[1]:
+                headers["If-None-Match"] = cached[1]
+            if cached[2]:
+                headers["If-Modified-Since"] = cached[2]
         yield scrapy.Request(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
-                             errback=self.catalogue_missing, priority=100, dont_filter=True,
-                             meta={"dont_retry": True})
+                             errback=self.catalogue_missing, priority=100, dont_filter=True, headers=headers,
+                             meta={"dont_retry": True, "handle_httpstatus_list": [304]})
 
     def _starts(self) -> Iterator[scrapy.Request]:
         if self.resumed and self.state.frontier_size(self.run_id):
@@ -110,12 +118,28 @@ class ArchiveSpider(scrapy.Spider):
         yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
-        self.catalogue = Catalogue.from_json(response.body)
+        cached = self.state.recall(AUTHORS_PATH)
+        if response.status == 304 and cached is not None:
+            body = cached[0]
+        else:
+            body = response.body
+            catalogue = Catalogue.from_json(body)
+            if catalogue.authors:
+                self.state.remember(AUTHORS_PATH, body, _header(response, b"ETag"),
+                                    _header(response, b"Last-Modified"))
+            elif cached is not None:
+                body = cached[0]  # an empty or broken catalogue today: keep yesterday's names
+        self.catalogue = Catalogue.from_json(body)
         self.crawler.stats.set_value("colophon/catalogue_authors", len(self.catalogue.authors))
         yield from self._starts()
 
     def catalogue_missing(self, failure: Any) -> Iterator[scrapy.Request]:
-        self.logger.info("no author catalogue at %s; canonical names come from bylines", failure.request.url)
+        cached = self.state.recall(AUTHORS_PATH)
+        if cached is not None:
+            # Unreachable this time: the names stay what they were, no record changes for it.
+            self.catalogue = Catalogue.from_json(cached[0])
+        else:
+            self.logger.info("no author catalogue at %s; canonical names come from bylines", failure.request.url)
         yield from self._starts()
 
     @staticmethod
