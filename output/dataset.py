@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from models import SCHEMA_VERSION, Change, Index, OtherPage, Reject, Tombstone, Work, record_schemas
-from output.atomic import atomic_file, write_bytes
-from output.jsonl import JsonLinesWriter
+from models import Change, Index, OtherPage, Reject, Tombstone, Work, record_schemas
+from output.atomic import write_bytes
 
 # file name -> (record model, JSON Schema name)
 FILES: dict[str, tuple[type[Any], str]] = {
@@ -25,10 +22,6 @@ FILES: dict[str, tuple[type[Any], str]] = {
 CHANGE_MODEL = Change
 DATAPACKAGE = "datapackage.json"
 SCHEMA_DIR = "schemas"
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def file_digest(path: Path) -> tuple[int, str, int]:
@@ -58,56 +51,3 @@ def read_datapackage(folder: Path) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = orjson.loads(path.read_bytes())
     return data
-
-
-def write_datapackage(folder: Path, run: dict[str, Any], files: dict[str, JsonLinesWriter] | None = None) -> None:
-    """List every data file with bytes, sha256 and record count; append the run to the history."""
-    schemas = write_schemas(folder)
-    previous = read_datapackage(folder) or {}
-    resources = []
-    for name, (_, schema) in FILES.items():
-        path = folder / name
-        if not path.is_file():
-            continue
-        writer = (files or {}).get(name)
-        if writer is not None:
-            size, sha, records = writer.bytes, writer.sha256, writer.records
-        else:
-            size, sha, records = file_digest(path)
-        resources.append({
-            "name": name.removesuffix(".jsonl"),
-            "path": name,
-            "format": "jsonl",
-            "mediatype": "application/jsonl",
-            "encoding": "utf-8",
-            "bytes": size,
-            "hash": f"sha256:{sha}",
-            "records": records,
-            "schema": schemas[schema],
-        })
-    package = {
-        "profile": "data-package",
-        "name": "colophon-dataset",
-        "title": "Colophon dataset",
-        "schema_version": SCHEMA_VERSION,
-        "created": previous.get("created", now()),
-        "updated": now(),
-        "resources": resources,
-        "runs": [*previous.get("runs", []), run],
-    }
-    with atomic_file(folder / DATAPACKAGE) as handle:
-        handle.write(orjson.dumps(package, option=orjson.OPT_INDENT_2))
-
-
-def lock_path(folder: Path) -> Path:
-    return folder / ".colophon.lock"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

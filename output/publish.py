@@ -20,7 +20,7 @@ import orjson
 
 from models import SCHEMA_VERSION, PartOf, Work
 from output.atomic import fsync_dir
-from output.dataset import FILES, file_digest, read_datapackage, write_schemas
+from output.dataset import FILES, read_datapackage, write_schemas
 from output.jsonl import JsonLinesWriter
 from output.state import StateStore, record_hash
 
@@ -254,8 +254,3 @@ def _resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
     return {"name": name, "path": path, "format": "jsonl", "mediatype": "application/jsonl",
             "encoding": "utf-8", "bytes": size, "hash": f"sha256:{sha}", "records": records,
             "schema": f"schemas/{schema}.schema.json"}
-
-
-def resource_of(folder: Path, path: str) -> dict[str, Any]:
-    size, sha, records = file_digest(folder / path)
-    return _resource(path, size, sha, records)

@@ -10,8 +10,9 @@ import pytest
 
 from models import Reject
 from output.atomic import atomic_file
-from output.dataset import write_datapackage
-from output.jsonl import JsonLinesWriter
+from output.jsonl import JsonLinesWriter, dumps
+from output.publish import publish
+from output.state import Policy, StateStore
 from output.validate import validate_dataset
 
 
@@ -47,12 +48,16 @@ def test_writer_counts_hashes_and_refuses_torn_lines() -> None:
 
 
 def _dataset(folder: Path, records: int = 3) -> Path:
-    folder.mkdir()
-    with open(folder / "rejects.jsonl", "wb") as handle:
-        writer = JsonLinesWriter(handle)
-        for n in range(records):
-            writer.write(_reject(n))
-    write_datapackage(folder, {"id": "run-1"})
+    """A dataset published the way a crawl publishes one: state store, then publish()."""
+    state = StateStore.open(folder)
+    state.begin_run("run-1", "2026-01-01T00:00:00+00:00", {})
+    for n in range(records):
+        reject = _reject(n)
+        data = reject.model_dump(mode="json")
+        state.store("run-1", f"x{n}.htm", reject.url, dumps(reject), data, "rejects.jsonl", [],
+                    {"fetched_at": reject.fetched_at}, Policy(), 0.0, f"x{n}.htm")
+    publish(state, "run-1", complete=True, report={})
+    state.close()
     return folder
 
 
@@ -60,8 +65,9 @@ def test_validate_accepts_a_sound_dataset(tmp_path: Path) -> None:
     folder = _dataset(tmp_path / "d")
     assert validate_dataset(folder) == []
     package = json.loads((folder / "datapackage.json").read_text())
-    assert package["resources"][0]["records"] == 3
-    assert package["resources"][0]["hash"].startswith("sha256:")
+    rejects = next(r for r in package["resources"] if r["path"] == "rejects.jsonl")
+    assert rejects["records"] == 3 and rejects["hash"].startswith("sha256:")
+    assert package["runs"][-1]["id"] == "run-1" and package["schema_version"]
     assert (folder / "schemas/works.schema.json").is_file()
 
 
