@@ -73,6 +73,9 @@ def register(sub: Any) -> None:
                        help="seconds: longest revisit interval (default 30 days)")
     crawl.add_argument("--revalidate", action="store_true",
                        help="revisit every page this run (conditional requests), whatever its interval")
+    crawl.add_argument("--progress-every", type=_positive(float, "--progress-every"), default=2.0,
+                       help="seconds between progress reports: a live line on a terminal, log lines "
+                            "otherwise (default 2; 0 turns them off)")
     crawl.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     crawl.set_defaults(func=cmd_crawl)
 
@@ -160,7 +163,7 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "COLOPHON_REVISIT_MIN": args.revisit_min,
         "COLOPHON_REVISIT_MAX": args.revisit_max,
         "COLOPHON_REVALIDATE": args.revalidate,
-        "COLOPHON_PROGRESS_INTERVAL": 2.0,
+        "COLOPHON_PROGRESS_INTERVAL": args.progress_every,
         "DOWNLOAD_DELAY": args.delay,
         "DOWNLOAD_DELAY_JITTER": 0.5 if args.delay > 0 else 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, args.concurrency),

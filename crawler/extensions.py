@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from typing import Any
@@ -10,8 +9,6 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
-
-logger = logging.getLogger(__name__)
 
 
 class Progress:
@@ -59,7 +56,10 @@ class Progress:
             sys.stderr.write("\r\033[K" + text)
             sys.stderr.flush()
         else:
-            logger.info(text)
+            # A plain line for logs (cron, systemd), whatever the log level.
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            sys.stderr.write(f"{stamp} [colophon] progress: {text}\n")
+            sys.stderr.flush()
 
     def opened(self, spider: Any) -> None:
         self.started = time.monotonic()

@@ -214,3 +214,36 @@ def test_scrapy_crawl_still_works(tmp_path: Path) -> None:
     ids = collections.Counter(_ids(_dataset(out)))
     assert ids["archive/baker/1943/xx/war.htm"] == 1
     assert run_colophon("validate", str(out)).returncode == 0
+
+
+def test_progress_is_a_live_line_on_a_terminal_and_log_lines_otherwise(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    from tests import synthetic
+
+    site = synthetic.build(tmp_path / "site", authors=2, works=40)
+    with origin(site) as base:
+        args = [sys.executable, "-m", "crawler.cli", "crawl", base, "--scope", "site", "--delay", "0",
+                "--concurrency", "2", "--progress-every", "0.1"]
+        primary, secondary = pty.openpty()
+        process = subprocess.Popen([*args, "--out", str(tmp_path / "tty")], cwd=REPO, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=secondary)
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        process.wait(timeout=120)
+        os.close(primary)
+        plain = subprocess.run([*args, "--out", str(tmp_path / "plain")], cwd=REPO, capture_output=True,
+                               text=True, timeout=120)
+    live = seen.decode("utf-8", "replace")
+    assert "\r\x1b[K" in live and "pages/s" in live and "| queue " in live and "| rejects " in live
+    lines = [line for line in plain.stderr.splitlines() if "pages/s" in line]
+    assert lines and all("\r" not in line for line in lines)
