@@ -25,6 +25,7 @@ from crawler.extract.vocab import (
 from models import Citation, Credit, DateValue, Licence, WorkDates
 
 _EMPHASIS = frozenset({"em", "i", "strong", "b", "cite", "u"})
+
 _LABELS_LONGEST_FIRST = sorted(FIELD_LABELS, key=len, reverse=True)
 _PLAIN_LABEL = re.compile(r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ /\\&.,'-]{1,50}?)\s*:\s*(.*)$", re.S)
 
@@ -32,6 +33,32 @@ _PLAIN_LABEL = re.compile(r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ /\\&.,'-]{1,50}?)\s*:
 def clean(text: str) -> str:
     """Whitespace (non-breaking spaces included) collapsed to single spaces, ends trimmed."""
     return " ".join(text.split())
+
+
+# Blocks that end a paragraph's own text when a page nests them inside it (an unclosed
+# <span class="info"> swallowing the rest of the page).
+_NESTED_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "table", "ul", "ol", "dl",
+                            "blockquote", "pre", "hr", "center"})
+
+
+def own_text(el: html.HtmlElement) -> str:
+    """A block's text up to the first block nested inside it."""
+    parts: list[str] = []
+
+    def walk(node: html.HtmlElement, root: bool = False) -> bool:
+        if not root and isinstance(node.tag, str) and node.tag in _NESTED_BLOCKS:
+            return False
+        if isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        for child in node:
+            if not walk(child):
+                return False
+        if not root and node.tail:
+            parts.append(node.tail)
+        return True
+
+    walk(el, root=True)
+    return clean("".join(parts))
 
 
 @dataclass
@@ -55,15 +82,20 @@ def _classes(el: html.HtmlElement) -> set[str]:
 def split_lines(el: html.HtmlElement, label_tags: bool = True) -> list[Line]:
     """A paragraph's lines, split at <br> and at each `span.info` label."""
     lines = [Line()]
+    stopped = False
 
     def walk(node: html.HtmlElement) -> None:
+        nonlocal stopped
         tag = node.tag if isinstance(node.tag, str) else ""
+        if stopped or tag in _NESTED_BLOCKS:
+            stopped = True  # a block nested in the paragraph is not part of its lines
+            return
         if tag == "br":
             lines.append(Line())
         elif label_tags and ((tag == "span" and "info" in _classes(node)) or (
                 tag in ("strong", "b") and not clean("".join(lines[-1].parts))
                 and _is_label(node.text_content()))):
-            label = clean(node.text_content())
+            label = own_text(node)
             lines[-1].emphasis += [clean(e.text_content()) for e in node.iter("em", "i")]
             if (lines[-1].parts and clean("".join(lines[-1].parts))) or lines[-1].label:
                 lines.append(Line())
@@ -77,7 +109,7 @@ def split_lines(el: html.HtmlElement, label_tags: bool = True) -> list[Line]:
                 lines[-1].emphasis.append(clean(node.text_content()))
             elif tag == "a" and node.get("href"):
                 lines[-1].links.append((node.get("href", ""), clean(node.text_content())))
-        if node.tail:
+        if node.tail and not stopped:
             lines[-1].parts.append(node.tail)
 
     if el.text:
@@ -157,8 +189,9 @@ _NAME_STOP = re.compile(
     r"\s+(?:in|on|during)\s+(?:\w+\s+)?\d{4}|\s*\(|;|(?<!\b[A-Z])\.\s|(?<!\b[A-Z])\.$|\s+-\s+|\s+–\s+",
 )
 _NOT_A_NAME = re.compile(
-    r"internet archive|marxists|\bmia\b|\betol\b|website|web site|www\.|\.org|\.com|unknown|"
-    r"^\W*$|^by$|^\?+$|^none$|^n/?a$",
+    r"internet archive|marxists|\bmia\b|\betol\b|website|web site|www\.|unknown|"
+    r"\.(?:org|com|net|info|nl|de|uk|fr|es|it)\b|^(?:the|a|an)\s|"
+    r"^\W*$|^by$|^\?+$|^none$|^n\.?/?a\.?$",
     re.I,
 )
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -173,6 +206,8 @@ def credit_names(value: str) -> tuple[list[str], int | None]:
     year_match = _YEAR.search(value)
     year = int(year_match[1]) if year_match else None
     text = re.sub(r"^\s*(?:\d{4}\s*)?(?:by\s+)?", "", value.strip(), flags=re.I)
+    # "from the German by X", "corrected by X", "additional copyediting by X": the name follows "by".
+    text = re.sub(r"^(?:[^,;:()]{0,40}?\s)?by\s+(?=\S)", "", text, count=1, flags=re.I)
     text = re.sub(r"^(?:in\s+)?\d{4}\s*(?:by\s+)?", "", text)
     stop = _NAME_STOP.search(text)
     if stop:
@@ -281,9 +316,15 @@ _PAGES = re.compile(
 )
 _NOT_CONTAINER = re.compile(
     r"^(?:vol|no\.|nos?\b|p\.|pp\.|page|\d|speech|lecture|letter|address|report|written|"
-    r"delivered|transcribed|translated|manuscript|unpublished|the author|author's|marxists)",
+    r"delivered|transcribed|translated|manuscript|unpublished|the author|author's|marxists|ibid|et al|"
+    r"op\.? ?cit)",
     re.I,
 )
+
+
+def _title_like(text: str) -> bool:
+    """A container title starts with a capital (or a digit-less word): "internal pamphlet" does not."""
+    return bool(text) and not text[0].islower() and not _NOT_CONTAINER.match(text)
 
 
 def _fold(text: str) -> str:
@@ -306,16 +347,18 @@ def parse_citation(raw: str, emphasis: list[str], work_title: str | None, langua
     body = _CITATION_PREFIX.sub("", text)
     title_key = _fold(work_title or "")
     usable = [c for c in (clean(e).strip(" ,.;:") for e in emphasis)
-              if len(_fold(c)) > 2 and c in body and not _NOT_CONTAINER.match(c)
+              if len(_fold(c)) > 2 and c in body and _title_like(c)
               and not re.fullmatch(r"[\d\W]+", c)]
     # The work's own title printed before the periodical ("<em>The New International</em>,
     # <strong>Justice</strong>") is not the container; a book's contents page cites itself.
     others = [c for c in usable if _fold(c) != title_key]
     container = others[0] if others else (usable[0] if usable else None)
-    if container is None:
+    if container is None and _PUBLISHER.match(text):
+        container = None  # "Published by the Socialist Workers Party": a publisher, not a container
+    elif container is None:
         head = re.split(r",|\(|\s+vol\.?\s|\s+no\.?\s*\d|;|\.\s", body, maxsplit=1, flags=re.I)[0]
         head = head.strip(" .")
-        if head and not _NOT_CONTAINER.match(head) and find_date(head) is None and len(head) < 150:
+        if head and _title_like(head) and find_date(head) is None and len(head) < 150:
             container = head
     after = body.split(container, 1)[1] if container and container in body else body
     volume = _VOLUME.search(after)
@@ -336,6 +379,8 @@ def parse_citation(raw: str, emphasis: list[str], work_title: str | None, langua
     )
 
 
+_PUBLISHER = re.compile(r"^\s*(?:first\s+)?(?:published|printed|produced|issued)(?:\s+and\s+distributed)?\s+"
+                        r"(?:[^,]{0,30}\s)?by\b", re.I)
 _PUBLICATION_HINT = re.compile(r"\bvol\.|\bno\.\s*\d|\bpp?\.\s*\d|\bpublished (?:in|by)\b", re.I)
 
 

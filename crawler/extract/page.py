@@ -13,9 +13,11 @@ from lxml import etree, html
 
 from crawler.extract.catalogue import Catalogue, author_root, language_of
 from crawler.extract.colophon import (
+    _NESTED_BLOCKS,
     Colophon,
     clean,
     is_endnote_block,
+    own_text,
     read_colophon,
     split_lines,
 )
@@ -28,7 +30,6 @@ from crawler.extract.vocab import (
     CONTINUED,
     CONTINUED_FROM,
     EDITORIAL_NOTE,
-    END_CLASSES,
     LAST_UPDATED,
     NAV_CLASSES,
     NON_WORK_PAGES,
@@ -114,8 +115,6 @@ def _heading_text(el: html.HtmlElement) -> str:
 
 
 _STRUCTURE = _LEAF_BLOCKS | {"table", "ul", "ol", "dl"}
-
-
 def blocks_of(body: html.HtmlElement) -> list[Block]:
     """The page's blocks in reading order: paragraphs, headings, rules and loose text cells."""
     out: list[Block] = []
@@ -133,6 +132,12 @@ def blocks_of(body: html.HtmlElement) -> list[Block]:
             if not isinstance(tag, str):
                 continue
             if tag in _LEAF_BLOCKS:
+                if child in holders and any(d.tag in _NESTED_BLOCKS for d in child.iterdescendants()
+                                            if isinstance(d.tag, str)):
+                    # Blocks nested inside a paragraph: its own text, then the blocks themselves.
+                    out.append(Block(child, tag, _classes(child), own_text(child)))
+                    visit(child)
+                    continue
                 out.append(Block(child, tag, _classes(child), _text(child)))
             elif tag == "hr":
                 out.append(Block(child, tag, _classes(child), ""))
@@ -259,8 +264,9 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
         for c in after:
             found = find_date(blocks[c].text, language)
             if found is not None and blocks[c].tag in ("h3", "h4", "h5", "h6"):
-                header.date_line, date_index = found, c
-                after.remove(c)
+                # A date inside a longer heading ("Speech delivered March 25, 1964 …"): the
+                # heading stays the subtitle.
+                header.date_line = found
                 break
     if after:
         first = blocks[after[0]]
@@ -303,7 +309,23 @@ def _byline_from_title_paragraph(block: Block) -> str | None:
     lines = split_lines(block.el, label_tags=False)
     first = lines[0].text if lines else block.text
     first = re.sub(r"\s*\b1[5-9]\d\d\b.*$", "", first).strip(" ,:")
+    person = re.sub(r"\s*\b(?:internet\s+)?archive\b.*$", "", first, flags=re.I).strip(" ,:")
+    if len(person.split()) >= 2:
+        first = person  # "Che Guevara Internet Archive" names its writer; "Sample Archive" does not
     return first or None
+
+
+def _first_prose(blocks: list[Block]) -> int:
+    """Index of the first paragraph of running text (past the headings), or len(blocks)."""
+    seen_heading = False
+    for i, block in enumerate(blocks):
+        if block.tag in _HEADINGS:
+            seen_heading = True
+        elif (seen_heading and block.tag == "p" and not _is_nav(block)
+              and not block.classes & {"information", "info", "from", "transcriber"}
+              and (block.words >= 25 or ("fst" in block.classes and block.words >= 8))):
+            return i
+    return len(blocks)
 
 
 def _find_colophon(blocks: list[Block]) -> list[int]:
@@ -311,14 +333,15 @@ def _find_colophon(blocks: list[Block]) -> list[int]:
     inside_rule = False
     for i, block in enumerate(blocks):
         if block.tag == "hr":
-            if "infotop" in block.classes:
+            if "infotop" in block.classes and not found:
                 inside_rule = True
-            elif "infobot" in block.classes:
-                inside_rule = False
-            if found and not inside_rule:
-                break
+                continue
+            if found:
+                break  # infobot, or any rule after the colophon (an unbalanced infotop)
+            inside_rule = False
             continue
-        is_colophon = bool(block.classes & {"information", "info", "from", "transcriber"}) or inside_rule
+        is_colophon = bool(block.classes & {"information", "info", "from", "transcriber"}) or (
+            inside_rule and "fst" not in block.classes)
         if is_colophon and block.tag == "p" and block.text and not is_endnote_block(block.el):
             found.append(i)
         elif found:
@@ -376,19 +399,25 @@ def _position(word: str, total: str | None) -> int | None:
     return int(match[1]) if match else None
 
 
-def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Body:
+def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement,
+              skip: frozenset[int] = frozenset()) -> Body:
     out = Body()
     targets = _anchor_targets(body_el)
     positions = {el: i for i, el in enumerate(body_el.iter())} if targets else {}
     in_notes = False
     editorial_container: html.HtmlElement | None = None
     texts: list[tuple[str, Block]] = []
-    for block in blocks[start:]:
-        if block.tag == "hr":
+    for index, block in enumerate(blocks[start:], start):
+        if block.tag == "hr" or index in skip:
             continue
         text = block.text
-        if block.classes & END_CLASSES or (LAST_UPDATED.match(text) and block.words < 12):
+        if LAST_UPDATED.match(text) and block.words < 12:
             break
+        if block.classes & {"footer", "linkback"}:
+            if texts:
+                break
+            continue  # the end-of-page navigation class used at the start
+        # A "last updated" class on anything but a last-updated line is text that borrowed it.
         if not text or (_is_nav(block) and not block.classes & NOTE_CLASSES):
             continue
         links = block.el.findall(".//a") if block.words <= 40 else []
@@ -399,13 +428,14 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement) -> Bod
         if block.tag in _HEADINGS and NOTES_HEADINGS.match(text):
             in_notes = True
             continue
+        if target is None and not in_notes and block.classes & NOTE_CLASSES and not texts:
+            # A "note" before any of the text is the editors' ("[This article appeared …]").
+            out.editorial_notes.append(text)
+            continue
         if target is not None or block.classes & NOTE_CLASSES or (in_notes and block.tag == "p"):
-            if target is None and not in_notes and not block.classes & NOTE_CLASSES:
-                pass
-            else:
-                in_notes = True
-                out.notes.append(_note(block))
-                continue
+            in_notes = True
+            out.notes.append(_note(block))
+            continue
         if editorial_container is not None and block.el.getparent() is not None and \
                 editorial_container in block.el.iterancestors():
             out.editorial_notes[-1] += "\n\n" + text
@@ -644,7 +674,8 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
     if (is_index_name and root and folder in (root, f"{root}/works")) or "/works/date/" in path:
         return "author_index"
     images = len(page.body.findall(".//img"))
-    link_heavy = entries >= 3 and (link_words >= 0.5 * max(body_words, 1) or body_words - link_words < 60)
+    link_heavy = (entries >= 3 and (link_words >= 0.5 * max(body_words, 1) or body_words - link_words < 60)) or (
+        entries >= 2 and body_words - link_words < 25)
     if NON_WORK_PAGES.search(path) and not link_heavy:
         return "other"
     if link_heavy:
@@ -686,13 +717,15 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
     blocks = page.blocks
     canonical, slug = catalogue.author_for(page_id)
     colophon_indexes = _find_colophon(blocks)
-    header = read_header(blocks, colophon_indexes[0] if colophon_indexes else None, canonical,
-                         page.page_title, page.language)
+    # A colophon printed after the text (source notes at the foot of a speech) is no header.
+    trailing = bool(colophon_indexes) and _first_prose(blocks) < colophon_indexes[0]
+    header = read_header(blocks, colophon_indexes[0] if colophon_indexes and not trailing else None,
+                         canonical, page.page_title, page.language)
     colophon = None
     if colophon_indexes:
         colophon = read_colophon([blocks[i].el for i in colophon_indexes], url, header.title, page.language)
-    start = colophon_indexes[-1] + 1 if colophon_indexes else header.end
-    content = read_body(blocks, start, page.body)
+    start = colophon_indexes[-1] + 1 if colophon_indexes and not trailing else header.end
+    content = read_body(blocks, start, page.body, frozenset(colophon_indexes))
     body_words = content.words
     link_words = sum(
         len(a.text_content().split())

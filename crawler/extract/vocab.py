@@ -115,11 +115,11 @@ NOTE_LABEL = re.compile(r"^\s*[\[(]?\d{1,3}[*a-z]?[\])]?\.?\s*$")
 
 # --- classes and selectors -----------------------------------------------------------------
 COLOPHON_CLASSES = ("information", "info", "from", "transcriber")
+# Navigation, never text. ("updat", "inline" and "foot" are not here: they hold the last-updated
+# line, which ends the text by its wording, and are sometimes borrowed for ordinary text.)
 NAV_CLASSES = frozenset(
-    {"toplink", "footer", "link", "updat", "udat", "updast", "inline", "foot", "next",
-     "title", "linkback", "skip", "index", "indexb", "toc", "navbar"}
+    {"toplink", "footer", "link", "next", "title", "linkback", "skip", "index", "indexb", "toc", "navbar"}
 )
-END_CLASSES = frozenset({"footer", "updat", "udat", "updast", "foot", "linkback"})
 NOTE_CLASSES = frozenset({"note", "endnote", "npte", "footnote", "notes", "fn", "enote"})
 LAST_UPDATED = re.compile(r"(?:last\s+)?updated(?:\s+on)?\s*:?\s*", re.I)
 
