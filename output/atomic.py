@@ -1,4 +1,5 @@
-"""Atomic publication: write beside the target, fsync, rename. The one place files are published."""
+"""Atomic files: written beside the target, fsynced, renamed. (A run's many files are published together
+by output.publish, which journals the same steps.)"""
 
 from __future__ import annotations
 
@@ -19,14 +20,6 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def publish(temporary: Path, target: Path) -> None:
-    """Move a finished temporary file over its target so readers see all of it or none."""
-    with open(temporary, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
-    fsync_dir(target.parent)
 
 
 @contextlib.contextmanager
