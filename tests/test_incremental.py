@@ -254,3 +254,26 @@ def test_schedule_runs_on_a_cron_expression(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("exited 0") == 2
     assert len(list((out / "runs").glob("*.json"))) == 2
+
+
+def test_sigterm_leaves_the_run_to_resume(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=30)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), "--scope", "site",
+             "--delay", "0.1", "--no-autothrottle", "--log-level", "ERROR", "--revisit-min", "0"],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        process.send_signal(signal.SIGTERM)  # what systemd sends on stop
+        stdout, _ = process.communicate(timeout=120)
+        assert process.returncode == 4, stdout
+        assert "will resume" in stdout
+        assert not (out / "datapackage.json").exists()  # nothing half-published
+        result = crawl(base, out, "--revisit-min", "0")
+        assert "resumed" in result.stdout
+        crawl(base, tmp_path / "uninterrupted", "--revisit-min", "0")
+    run = last_run(out)
+    report = json.loads((out / "runs" / f"{run['id']}.json").read_text())
+    assert report["resumed"] is True and report["complete"] is True
+    assert snapshot(out) == snapshot(tmp_path / "uninterrupted")
