@@ -369,7 +369,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     import orjson
 
     from output.atomic import atomic_file
-    from output.changes import UnknownRun, changes_since
+    from output.changes import UnknownRun, changes_since, published_runs
     from output.exports import CAN_DELETE, export
 
     folder = Path(args.folder)
@@ -390,9 +390,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             elif change["record"].get("kind") in ("work", "toc"):
                 yield change["record"]
 
+    if args.since is not None and args.since not in published_runs(folder):
+        raise UsageError(f"export: no published run {args.since!r} in {folder}")
     try:
-        if args.since is not None:
-            list(changes_since(folder, args.since))[:0]  # an unknown run stops here, before output
         chunks = export(args.format, works(), deletions)
         if args.out:
             with atomic_file(Path(args.out)) as handle:

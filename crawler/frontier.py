@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models import utc_now
 from output.publish import recover
 from output.state import Policy, RunLocked, StateStore
 
@@ -42,6 +43,6 @@ def open_run(settings: Any) -> CrawlRun:
     recover(state)
     interrupted = state.interrupted_run()
     run_id = interrupted or settings.get("COLOPHON_RUN_ID") or new_run_id()
-    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = utc_now()
     state.begin_run(run_id, started, settings.getdict("COLOPHON_RUN_OPTIONS"))
     return CrawlRun(state, policy, run_id, started, interrupted is not None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
@@ -13,16 +12,12 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.items import PageItem
-from models import Index, OtherPage, Reject, Work
+from models import Index, OtherPage, Reject, Work, utc_now
 from output.publish import publish
 
 FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl", OtherPage: "other.jsonl"}
 # Duplicates need no pipeline of their own: the state store and the frontier are keyed by page id,
 # so a page reached under two URLs ("/" and "/index.htm") is fetched and kept once.
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class ValidatePipeline:
@@ -50,7 +45,7 @@ class ValidatePipeline:
             first = error.errors()[0]
             self.stats.inc_value("colophon/invalid")
             item.record = Reject(url=str(data.get("url", "")), stage="validate", code=first["type"],
-                                 message=str(first["msg"]), fetched_at=_now())
+                                 message=str(first["msg"]), fetched_at=utc_now())
         return item
 
 
@@ -62,7 +57,7 @@ class StatePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.started = _now()
+        self.started = utc_now()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -80,7 +75,7 @@ class StatePipeline:
         page_id = getattr(record, "id", None) or item.page_id or record.url
         changed = spider.state.store(
             spider.run_id, page_id, record.url, line, data, name, item.links,
-            item.fetch or {"fetched_at": _now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
+            item.fetch or {"fetched_at": utc_now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
         self.stats.inc_value(f"colophon/records/{name.removesuffix('.jsonl')}")
         self.stats.inc_value("colophon/changed" if changed else "colophon/unchanged")
         return item

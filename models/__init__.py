@@ -20,6 +20,7 @@ from models.records import (
     Work,
     WorkDates,
     record_schemas,
+    utc_now,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "Work",
     "WorkDates",
     "record_schemas",
+    "utc_now",
 ]

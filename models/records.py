@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = "1.0.0"
+
+
+def utc_now() -> str:
+    """The timestamp form every record and report uses: UTC, ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 Precision = Literal["day", "month", "season", "year", "range", "decade", "unknown"]
 Kind = Literal["work", "toc"]

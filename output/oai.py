@@ -161,7 +161,7 @@ class Repository:
             verb, args = self._arguments(params)
             for key, value in [("verb", verb), *sorted(args.items())]:
                 request.set(key, value)
-            body = getattr(self, f"_{verb}")(args)
+            body = getattr(self, f"_{verb}")(args, base_url)
             root.append(body)
         except OaiError as error:
             if error.code in ("badVerb", "badArgument"):
@@ -221,16 +221,16 @@ class Repository:
             work = self.record(item)
             metadata.append(dc_element(work) if prefix == "oai_dc" else marc_record(work))
 
-    def _Identify(self, args: dict[str, str]) -> etree._Element:
+    def _Identify(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         element = etree.Element(f"{{{OAI}}}Identify")
-        for tag, value in (("repositoryName", self.name), ("baseURL", self._base_url),
+        for tag, value in (("repositoryName", self.name), ("baseURL", base_url),
                            ("protocolVersion", "2.0"), ("adminEmail", self.admin_email),
                            ("earliestDatestamp", self.snapshot().earliest), ("deletedRecord", "persistent"),
                            ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
             etree.SubElement(element, f"{{{OAI}}}{tag}").text = value
         return element
 
-    def _ListMetadataFormats(self, args: dict[str, str]) -> etree._Element:
+    def _ListMetadataFormats(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         if "identifier" in args:
             self._item(args["identifier"])
         element = etree.Element(f"{{{OAI}}}ListMetadataFormats")
@@ -241,7 +241,7 @@ class Repository:
             etree.SubElement(entry, f"{{{OAI}}}metadataNamespace").text = namespace
         return element
 
-    def _ListSets(self, args: dict[str, str]) -> etree._Element:
+    def _ListSets(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         if "resumptionToken" in args:
             raise OaiError("badResumptionToken", "ListSets answers in one response")
         element = etree.Element(f"{{{OAI}}}ListSets")
@@ -251,17 +251,17 @@ class Repository:
             etree.SubElement(entry, f"{{{OAI}}}setName").text = name
         return element
 
-    def _GetRecord(self, args: dict[str, str]) -> etree._Element:
+    def _GetRecord(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         self._prefix(args["metadataPrefix"])
         item = self._item(args["identifier"])
         element = etree.Element(f"{{{OAI}}}GetRecord")
         self._record(element, item, args["metadataPrefix"])
         return element
 
-    def _ListIdentifiers(self, args: dict[str, str]) -> etree._Element:
+    def _ListIdentifiers(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         return self._list("ListIdentifiers", args)
 
-    def _ListRecords(self, args: dict[str, str]) -> etree._Element:
+    def _ListRecords(self, args: dict[str, str], base_url: str = "") -> etree._Element:
         return self._list("ListRecords", args)
 
     @staticmethod
@@ -335,8 +335,6 @@ class Repository:
         return query
 
     # --- WSGI ----------------------------------------------------------------------------------------
-    _base_url = ""
-
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         if environ.get("PATH_INFO", "") not in ("/oai", "/oai/"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -350,8 +348,7 @@ class Repository:
             start_response("405 Method Not Allowed", [("Allow", "GET, POST")])
             return [b""]
         host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        self._base_url = f"http://{host}/oai"
-        body = self.respond(parse_qs(query, keep_blank_values=True), self._base_url)
+        body = self.respond(parse_qs(query, keep_blank_values=True), f"http://{host}/oai")
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 

@@ -10,7 +10,6 @@ rolled forward, any other is rolled back, so readers only ever see the last comp
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,7 +17,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from models import SCHEMA_VERSION, PartOf, Work
+from models import SCHEMA_VERSION, PartOf, Work, utc_now
 from output.atomic import fsync_dir
 from output.dataset import FILES, read_datapackage, write_schemas
 from output.jsonl import JsonLinesWriter
@@ -28,10 +27,6 @@ JOURNAL = ".publish.journal"
 CHANGES_DIR = "changes"
 RUNS_DIR = "runs"
 CHANGE_FILES = ("works.jsonl", "indexes.jsonl")  # consumers' records; rejects and others are not
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class _Staged:
@@ -163,7 +158,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
             stage.writer(name)
     ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
     published: list[tuple[str, str]] = []
-    stamp = now()
+    stamp = utc_now()
     for page_id, url, file, line, published_hash in state.live():
         if page_id in removed_ids:
             continue
@@ -235,7 +230,7 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
         "name": "colophon-dataset",
         "title": "Colophon dataset",
         "schema_version": SCHEMA_VERSION,
-        "created": previous.get("created", report.get("started", now())),
+        "created": previous.get("created", report.get("started", utc_now())),
         "updated": report["published"],
         "resources": resources,
         "runs": [*[r for r in previous.get("runs", []) if r.get("id") != report["run"]], {

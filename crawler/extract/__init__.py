@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import ValidationError
 
 from crawler.extract.catalogue import Catalogue
@@ -15,7 +13,7 @@ from crawler.extract.page import (
     page_links,
     parse_page,
 )
-from models import Index, OtherPage, Reject, Work
+from models import Index, OtherPage, Reject, Work, utc_now
 
 Record = Work | Index | OtherPage
 
@@ -32,7 +30,7 @@ def harvest_links(body: bytes, url: str, page_id: str, catalogue: Catalogue | No
                   fetch: Fetch | None = None) -> tuple[Record | Reject, list[str]]:
     """The page's record (or Reject) and every page it links to, from one parse."""
     fetch = fetch or Fetch()
-    fetched_at = fetch.fetched_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    fetched_at = fetch.fetched_at or utc_now()
     links: list[str] = []
     try:
         page = parse_page(body, url, page_id, fetch.charset)

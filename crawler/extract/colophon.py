@@ -331,7 +331,8 @@ def _fold(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def _number(text: str | None) -> int | None:
+def number_of(text: str | None) -> int | None:
+    """'22' -> 22, 'X' -> 10; None for anything else."""
     if not text:
         return None
     if text.isdigit():
@@ -371,9 +372,9 @@ def parse_citation(raw: str, emphasis: list[str], work_title: str | None, langua
         raw=text,
         container_title=container,
         volume=volume_text,
-        volume_number=_number(volume_text),
+        volume_number=number_of(volume_text),
         issue=issue_text,
-        issue_number=_number(issue_text),
+        issue_number=number_of(issue_text),
         date=date,
         pages=clean(pages[1]).strip(" ,") if pages else None,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -17,6 +16,7 @@ from crawler.extract.colophon import (
     Colophon,
     clean,
     is_endnote_block,
+    number_of,
     own_text,
     read_colophon,
     split_lines,
@@ -54,6 +54,7 @@ from models import (
     Series,
     Work,
     WorkDates,
+    utc_now,
 )
 
 EXTRACTOR_VERSION = "1.0.0"
@@ -588,7 +589,7 @@ def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) 
 
 def _provenance(page: Page, fetch: Fetch) -> Provenance:
     return Provenance(
-        fetched_at=fetch.fetched_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        fetched_at=fetch.fetched_at or utc_now(),
         http_status=fetch.http_status,
         etag=fetch.etag,
         last_modified=fetch.last_modified,
@@ -811,16 +812,7 @@ def _series(content: Body, title: str, page_title: str, url: str) -> Series | No
 
 def _ordinal_number(text: str) -> int | None:
     text = text.lower()
-    if text.isdigit():
-        return int(text) or None
-    if text in CARDINALS:
-        return CARDINALS[text]
-    import roman
-
-    try:
-        return int(roman.fromRoman(text.upper())) or None
-    except (roman.InvalidRomanNumeralError, ValueError):
-        return None
+    return CARDINALS.get(text) or number_of(text) or None
 
 
 _CONTENTS_LINK = re.compile(r"^(?:table of )?contents$|^index$|^(?:book|pamphlet) index$|^índice$|^indice$", re.I)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +21,7 @@ from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.frontier import Policy, StateStore, open_run
 from crawler.items import PageItem
 from crawler.urls import Site, file_folder_pages, to_url
-from models import Index, Reject, Work
+from models import Index, Reject, Work, utc_now
 
 
 def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
@@ -197,7 +196,7 @@ class ArchiveSpider(scrapy.Spider):
         stats = self.crawler.stats
         frontier_id = response.meta.get("frontier_id") or self.site.page_id(response.url) or response.url
         leaf = bool(response.meta.get("leaf"))
-        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        stamp = utc_now()
         if response.status == 304:
             stats.inc_value("colophon/not_modified")
             self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp)
@@ -271,7 +270,7 @@ class ArchiveSpider(scrapy.Spider):
         stats = self.crawler.stats
         request = failure.request
         frontier_id = request.meta.get("frontier_id") or self.site.page_id(request.url) or request.url
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = utc_now()
         code, message = "fetch_error", repr(failure.value)
         if failure.check(HttpError):
             status = failure.value.response.status
