@@ -112,23 +112,19 @@ class ArchiveSpider(scrapy.Spider):
         for url in self.start_args:
             canonical = self.site.canonical(url)
             assert canonical is not None
-            starts += [(self._file_page(self.site.canonical(p) or p), False)
-                       for p in file_folder_pages(canonical) or [canonical]]
+            starts += [(self.site.canonical(p) or p, False) for p in file_folder_pages(canonical) or [canonical]]
         yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
         cached = self.state.recall(AUTHORS_PATH)
-        if response.status == 304 and cached is not None:
-            body = cached[0]
-        else:
-            body = response.body
-            catalogue = Catalogue.from_json(body)
-            if catalogue.authors:
-                self.state.remember(AUTHORS_PATH, body, _header(response, b"ETag"),
-                                    _header(response, b"Last-Modified"))
-            elif cached is not None:
-                body = cached[0]  # an empty or broken catalogue today: keep yesterday's names
-        self.catalogue = Catalogue.from_json(body)
+        fresh = Catalogue.from_json(response.body) if response.status != 304 else Catalogue()
+        if fresh.authors:
+            self.state.remember(AUTHORS_PATH, response.body, _header(response, b"ETag"),
+                                _header(response, b"Last-Modified"))
+            self.catalogue = fresh
+        elif cached is not None:
+            # Not modified, or empty or broken today: yesterday's names stand.
+            self.catalogue = Catalogue.from_json(cached[0])
         self.crawler.stats.set_value("colophon/catalogue_authors", len(self.catalogue.authors))
         yield from self._starts()
 
