@@ -71,7 +71,7 @@ def test_accuracy_gate(corpus_root: Path, report: list[str]) -> None:
                 misses.append(f"  {page_id} {name}: got {got[name]!r}, want {want[name]!r}")
     accuracy = {name: hits[name] / totals[name] for name in GOLD_FIELDS if totals[name]}
     table = "\n".join(f"  {name:<26} {hits[name]:>3}/{totals[name]:<3} {accuracy[name]:6.1%}"
-                      f"  (floor {FLOORS[name]:.0%})" for name in accuracy)
+                      f"  (floor {FLOORS[name]:.1%})" for name in accuracy)
     report.append(f"\nAccuracy over {len(gold_records())} gold pages:\n{table}")
-    below = [name for name, value in accuracy.items() if value < max(FLOORS[name], 0.95)]
+    below = [name for name, value in accuracy.items() if value < FLOORS[name]]
     assert not below, "accuracy below the pinned floor for " + ", ".join(below) + "\n" + "\n".join(misses)
