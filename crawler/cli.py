@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -10,7 +11,15 @@ from urllib.parse import quote, urljoin
 
 import orjson
 
-from crawler.errors import UsageError
+from crawler.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_STATE,
+    EXIT_USAGE,
+    UsageError,
+    environment_message,
+)
 from crawler.extract import Catalogue, harvest
 from models import record_schemas
 
@@ -104,15 +113,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     if passed_on:
         args.crawl_args = [*args.crawl_args, *passed_on]
+    from output.state import RunLocked, StateStoreError
+
     try:
         return int(args.func(args))
     except UsageError as error:
         print(f"colophon: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except RunLocked as error:
+        print(f"colophon: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StateStoreError as error:
+        print(f"colophon: error: state store {error}", file=sys.stderr)
+        return EXIT_STATE
+    except (OSError, sqlite3.OperationalError) as error:
+        print(f"colophon: error: {environment_message(error)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
 
 
 if __name__ == "__main__":

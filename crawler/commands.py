@@ -13,11 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import UsageError
+from crawler.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    UsageError,
+)
 
 SAMPLE = Path(__file__).parent / "sample_archive"
-
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED = 0, 1, 2, 3, 4, 75
 
 
 def _positive(kind: type, name: str) -> Any:
@@ -39,7 +44,8 @@ def register(sub: Any) -> None:
                     "that mirrors the site) into a validated dataset folder. Later runs on the same folder "
                     "refresh it: conditional requests, adaptive revisits, a change set per run.",
         epilog="Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed, "
-               "4 interrupted (the next run resumes it), 75 another run holds the folder.")
+               "4 interrupted (the next run resumes it), 65 state store missing or damaged (see "
+               "rebuild-state), 74 the machine refused (permissions, disk full), 75 another run holds the folder.")
     crawl.add_argument("starts", nargs="*", metavar="START", help="start URLs or local folders")
     crawl.add_argument("--start-list", metavar="FILE", help="a file of start URLs or folders, one per line")
     crawl.add_argument("--out", required=False, help="dataset folder (default: data/colophon)")
@@ -122,6 +128,15 @@ def register(sub: Any) -> None:
     serve.add_argument("--name", default="Colophon dataset", help="the repository name in Identify")
     serve.add_argument("--admin-email", default="admin@localhost", help="adminEmail in Identify")
     serve.set_defaults(func=cmd_serve)
+
+    rebuild = sub.add_parser(
+        "rebuild-state", help="rebuild a lost or damaged state store from the published dataset",
+        description="Write a new state.sqlite from the folder's published snapshot, tombstones, change sets and "
+                    "run reports, so the next crawl reports only real changes. A damaged store is kept aside as "
+                    "state.sqlite.damaged-TIME. The next crawl fetches every page again (unconditionally).")
+    rebuild.add_argument("folder", help="the dataset folder")
+    rebuild.add_argument("--force", action="store_true", help="rebuild even when the store looks sound")
+    rebuild.set_defaults(func=cmd_rebuild_state)
 
     validate = sub.add_parser("validate", help="re-check a dataset folder",
                               description="Check every line of a dataset against its schema and every "
@@ -237,22 +252,20 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UsageError(f"crawl: --out {out} exists and is not a folder")
     if args.revisit_min > args.revisit_max:
         raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
-    from output.state import RunLocked, StateStore
-
     try:
-        StateStore.open(out).close()  # fail fast, before any request, when another run holds it
-    except RunLocked as error:
-        print(f"colophon: {error}", file=sys.stderr)
-        return EXIT_LOCKED
+        starts = [] if args.sample else [to_url(s) for s in args.starts]
+    except ValueError as error:
+        raise UsageError(f"crawl: {error}") from None
+    from output.state import StateStore
+
+    # Fail fast, before any request: another run holds the folder (75), its state store is missing
+    # or damaged (65), or it cannot be written (74). Each is a one-line message from cli.main.
+    StateStore.open(out).close()
     if args.sample:
         with serve_folder(SAMPLE) as root:
             args.delay, args.concurrency = 0.0, max(args.concurrency, 4)
             stats = run_crawl([root], crawl_settings(args, out), "site")
     else:
-        try:
-            starts = [to_url(s) for s in args.starts]
-        except ValueError as error:
-            raise UsageError(f"crawl: {error}") from None
         stats = run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
     return summarise(stats, out)
 
@@ -260,6 +273,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 def summarise(stats: dict[str, Any], out: Path) -> int:
     run = stats.get("colophon/run") or {}
     reason = stats.get("finish_reason", "unknown")
+    if stats.get("colophon/environment_error"):
+        print(f"colophon: error: {stats['colophon/environment_error']}", file=sys.stderr)
+        print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")
+        return EXIT_ENVIRONMENT
     if run.get("interrupted"):
         print(f"Crawl interrupted: run {run['id']} will resume on the next run on {out.resolve()}")
         return EXIT_INTERRUPTED
@@ -279,11 +296,37 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
     if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
                                  "closespider_itemcount") or errors or nothing:
         why = "nothing could be fetched" if nothing else f"{reason}, {errors} errors"
-        print(f"colophon: crawl failed ({why})")
+        print(f"colophon: crawl failed ({why})" + ("; nothing was published" if run.get("unpublished") else ""))
         return EXIT_FAILED
     if counts.get("rejects", 0):
         print(f"  {counts['rejects']} pages rejected: see {out / 'rejects.jsonl'}")
         return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_rebuild_state(args: argparse.Namespace) -> int:
+    from output.rebuild import rebuild_state, set_aside
+    from output.snapshot import BrokenDataset, NoDataset, has_dataset
+    from output.state import StateStore, StateStoreError
+
+    folder = Path(args.folder)
+    if not folder.is_dir() or not has_dataset(folder):
+        raise UsageError(f"rebuild-state: {folder} holds no published dataset to rebuild from")
+    try:
+        StateStore.open(folder, create=False).close()
+    except StateStoreError:
+        pass  # missing or damaged: what this command is for
+    else:
+        if not args.force:
+            raise UsageError(f"rebuild-state: the state store in {folder} is sound; --force to rebuild it anyway")
+    kept = set_aside(folder)
+    try:
+        counts = rebuild_state(folder)
+    except (NoDataset, BrokenDataset) as error:
+        raise UsageError(f"rebuild-state: {error}") from None
+    print(f"Rebuilt {folder / 'state.sqlite'}: {counts['records']} records, {counts['tombstones']} tombstones, "
+          f"{counts['runs']} runs" + (f"; the old store is kept as {kept.name}" if kept else ""))
+    print("The next crawl fetches every page again and reports only what really changed.")
     return EXIT_OK
 
 
@@ -371,11 +414,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from output.atomic import atomic_file
     from output.changes import UnknownRun, changes_since, published_runs
     from output.exports import CAN_DELETE, export
+    from output.snapshot import NoDataset, Snapshot
 
     folder = Path(args.folder)
-    works_file = folder / "works.jsonl"
-    if not works_file.is_file():
-        raise UsageError(f"export: {folder} is not a dataset folder (no works.jsonl)")
+    try:
+        snapshot = Snapshot.open(folder)  # one snapshot, whatever a run publishes meanwhile
+    except NoDataset:
+        raise UsageError(f"export: {folder} is not a dataset folder (no datapackage.json)") from None
+    works_file = snapshot.path("works.jsonl")
     deletions: list[dict[str, Any]] = []
 
     def works() -> Iterator[dict[str, Any]]:
@@ -384,13 +430,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                 for line in handle:
                     yield orjson.loads(line)
             return
-        for change in changes_since(folder, args.since):
+        for change in changes_since(snapshot, args.since):
             if change["op"] == "removed":
                 deletions.append(change)
             elif change["record"].get("kind") in ("work", "toc"):
                 yield change["record"]
 
-    if args.since is not None and args.since not in published_runs(folder):
+    if args.since is not None and args.since not in published_runs(snapshot):
         raise UsageError(f"export: no published run {args.since!r} in {folder}")
     try:
         chunks = export(args.format, works(), deletions)
@@ -412,14 +458,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from output.oai import serve
+    from output.oai import Unavailable, serve
 
     folder = Path(args.folder)
-    if not (folder / "works.jsonl").is_file():
-        raise UsageError(f"serve: {folder} is not a dataset folder (no works.jsonl)")
     try:
         serve(folder, args.host, args.port, page_size=max(1, args.page_size), name=args.name,
               admin_email=args.admin_email)
+    except Unavailable as error:
+        raise UsageError(f"serve: {folder} is not a readable dataset folder: {error}") from None
     except OSError as error:
         raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     return 0

@@ -1,20 +1,101 @@
-"""Downloader middlewares: redirect loops end in a counted reject instead of vanishing."""
+"""Downloader middlewares that keep a crawl inside its archive: every request and every redirect hop
+is checked against the archive's scope before it is sent; redirect loops end in a counted reject."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
-from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawler.failures import OffsiteRedirect, OutOfScope, RedirectLimit, RobotsForbidden, TooLarge
 
 
-class LoopSafeRedirectMiddleware(RedirectMiddleware):
-    """Scrapy's redirects, except that a redirect back into its own chain is not silently dropped
-    by the duplicate filter: it runs on to REDIRECT_MAX_TIMES and fails with a reason the spider
-    records (`redirect_limit`)."""
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def allowed(spider: Any, request: Request) -> bool:
+    """Whether a request stays inside the crawl's archive. robots.txt (asked by Scrapy itself) may
+    only come from the archive's own scheme, host and port; everything else must be a page of the
+    archive (under its root, by Site.canonical)."""
+    site = getattr(spider, "site", None)
+    if site is None:
+        return False
+    if request.meta.get("dont_obey_robotstxt") and request.url.startswith(("http://", "https://")):
+        return _origin(request.url) == _origin(site.root)
+    return site.canonical(request.url) is not None
+
+
+class ScopeMiddleware:
+    """Refuses, before it is sent, any request outside the archive (a last line of defence: the
+    spider only yields requests in scope, and redirects are checked hop by hop)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ScopeMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if not allowed(self.crawler.spider, request):
+            self.crawler.stats.inc_value("colophon/scope/refused")
+            raise OutOfScope(f"refused a request outside the archive: {request.url}")
+
+
+class _ScopedRedirects:
+    """Each redirect hop is checked against the archive's scope before it is followed, and a chain
+    that runs past REDIRECT_MAX_TIMES (a loop included) fails with its own reason."""
+
+    crawler: Any
+    max_redirect_times: int
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        result: Request = super()._redirect(redirected, request, reason)
+        if not allowed(self.crawler.spider, redirected):
+            self.crawler.stats.inc_value("colophon/scope/offsite_redirect")
+            raise OffsiteRedirect(f"{request.url} redirects ({reason}) outside the archive, to {redirected.url}")
+        try:
+            result: Request = super()._redirect(redirected, request, reason)  # type: ignore[misc]
+        except IgnoreRequest:
+            raise RedirectLimit(f"more than {self.max_redirect_times} redirects, last to {redirected.url}") from None
         if result.url in result.meta.get("redirect_urls", []):
+            # A redirect back into its own chain is not silently dropped by the duplicate filter:
+            # it runs on to REDIRECT_MAX_TIMES and fails as redirect_limit.
             result.dont_filter = True
         return result
+
+
+class ScopedRedirectMiddleware(_ScopedRedirects, RedirectMiddleware):
+    pass
+
+
+class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):
+    pass
+
+
+class BoundedDecompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, whose size limit (a gzip bomb) ends in a `too_large` reject."""
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as error:  # the only refusal decompression makes: the size limit
+            raise TooLarge(f"the body grew past the size limit while it was decompressed "
+                           f"({len(response.body)} bytes compressed)") from error
+
+
+class RobotsMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt rules, whose refusals carry a type of their own."""
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as error:
+            raise RobotsForbidden(str(error)) from error

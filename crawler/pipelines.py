@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import orjson
@@ -9,7 +10,9 @@ from itemadapter import ItemAdapter
 from pydantic import BaseModel, ValidationError
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from twisted.internet.defer import Deferred
 
+from crawler.errors import environment_message
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.items import PageItem
 from models import Index, OtherPage, Reject, Work, utc_now
@@ -73,24 +76,39 @@ class StatePipeline:
         data = record.model_dump(mode="json")
         line = orjson.dumps(data) + b"\n"
         page_id = getattr(record, "id", None) or item.page_id or record.url
-        changed = spider.state.store(
-            spider.run_id, page_id, record.url, line, data, name, item.links,
-            item.fetch or {"fetched_at": utc_now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
+        try:
+            changed = spider.state.store(
+                spider.run_id, page_id, record.url, line, data, name, item.links,
+                item.fetch or {"fetched_at": utc_now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
+        except (OSError, sqlite3.OperationalError) as error:
+            # The machine refused (disk full, read-only, permissions): nothing more can be kept, so
+            # the run stops now, unpublished, to resume once the machine is mended.
+            self.environment_failed(error)
+            raise DropItem(f"not stored: {environment_message(error)}") from None
         self.stats.inc_value(f"colophon/records/{name.removesuffix('.jsonl')}")
         self.stats.inc_value("colophon/changed" if changed else "colophon/unchanged")
         return item
 
+    def environment_failed(self, error: BaseException) -> None:
+        if not self.stats.get_value("colophon/environment_error"):
+            self.stats.set_value("colophon/environment_error", environment_message(error))
+            deferred = Deferred.fromCoroutine(self.crawler.engine.close_spider_async(reason="environment_error"))
+            deferred.addErrback(lambda failure: None)  # already closing: nothing to add
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         state = spider.state
         try:
+            if reason == "environment_error" or self.stats.get_value("colophon/environment_error"):
+                return  # nothing published: the run resumes when the machine is mended
             if reason == "shutdown":
                 # Interrupted (a signal): nothing is published and nothing removed; the next run
                 # on this folder resumes this one.
                 self.stats.set_value("colophon/run", {"id": spider.run_id, "interrupted": True})
                 return
             pending = len(state.pending(spider.run_id))
-            complete = reason == "finished" and pending == 0
             stats = self.stats.get_stats()
+            unknown_links = stats.get("colophon/links_unknown", 0)
+            complete = reason == "finished" and pending == 0 and not unknown_links
             report = {
                 "started": spider.started,
                 "finish_reason": reason,
@@ -109,11 +127,27 @@ class StatePipeline:
                     "missing": stats.get("colophon/missing", 0),
                     "duplicates": stats.get("colophon/duplicates", 0),
                     "kept_after_failure": stats.get("colophon/kept_after_failure", 0),
+                    "links_unknown": unknown_links,
                     "skipped_non_html": stats.get("colophon/skipped_non_html", 0),
                     "robots_forbidden": stats.get("colophon/robots_forbidden", 0),
+                    "offsite_refused": stats.get("colophon/scope/refused", 0)
+                    + stats.get("colophon/scope/offsite_redirect", 0),
+                    "characters_removed": stats.get("colophon/text/characters_removed", 0),
                     "pending": pending,
                 },
             }
-            self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report))
+            fetched = report["counts"]["pages"] or report["counts"]["not_due"]
+            if not fetched:
+                # Not even a start page could be fetched (the origin is down, or refused everything):
+                # publishing would only shrink what readers have. The run is recorded as failed.
+                state.fail_run(spider.run_id, utc_now(), {**report, "run": spider.run_id, "complete": False})
+                self.stats.set_value("colophon/run", {**report, "run": spider.run_id, "complete": False,
+                                                      "unpublished": True, "changes": {}})
+                return
+            try:
+                self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report))
+            except (OSError, sqlite3.OperationalError) as error:
+                # Nothing half-published is ever visible (output.publish); the run resumes next time.
+                self.stats.set_value("colophon/environment_error", environment_message(error))
         finally:
             state.close()

@@ -45,7 +45,8 @@ REDIRECT_MAX_TIMES = 10
 DOWNLOAD_FAIL_ON_DATALOSS = True        # a truncated body is retried, then rejected, never half-read
 HTTPERROR_ALLOW_ALL = False
 COOKIES_ENABLED = False
-TELNETCONSOLE_ENABLED = False
+TELNETCONSOLE_ENABLED = False          # no listener of any kind: nothing to reach the crawl through
+REMOTE_CONTROL_ENABLED = False         # (it would also keep job files under ~/.local/state)
 DEPTH_PRIORITY = 0
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
@@ -54,8 +55,15 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.QuietDrops"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ScopeMiddleware": 50,          # before anything is sent, robots.txt included
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsMiddleware": 100,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.ScopedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.BoundedDecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.middlewares.LoopSafeRedirectMiddleware": 600,
+    "crawler.middlewares.ScopedRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,

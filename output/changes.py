@@ -8,34 +8,49 @@ from typing import Any
 
 import orjson
 
-from output.dataset import read_datapackage
-from output.publish import CHANGES_DIR
+from output.snapshot import CHANGES_DIR, NoDataset, Snapshot
 
 
 class UnknownRun(ValueError):
     pass
 
 
-def published_runs(folder: Path) -> list[str]:
-    package = read_datapackage(folder) or {}
-    return [run["id"] for run in package.get("runs", []) if (folder / CHANGES_DIR / f"{run['id']}.jsonl").is_file()]
+def _snapshot(source: Path | Snapshot) -> Snapshot | None:
+    if isinstance(source, Snapshot):
+        return source
+    try:
+        return Snapshot.open(source)
+    except NoDataset:
+        return None
 
 
-def changes_since(folder: Path, since: str | None) -> Iterator[dict[str, Any]]:
+def published_runs(source: Path | Snapshot) -> list[str]:
+    """The runs of one snapshot whose change sets it lists, in order."""
+    snapshot = _snapshot(source)
+    if snapshot is None:
+        return []
+    return [run["id"] for run in snapshot.runs()
+            if snapshot.path(f"{CHANGES_DIR}/{run['id']}.jsonl").is_file()]
+
+
+def changes_since(source: Path | Snapshot, since: str | None) -> Iterator[dict[str, Any]]:
     """The net change per record after run ``since`` (all runs when None), in run order.
 
     A record added and later modified comes out once, as added with its latest form; a record
     added and removed again within the window comes out not at all (the consumer never had it).
     """
-    runs = published_runs(folder)
+    snapshot = _snapshot(source)
+    runs = published_runs(snapshot) if snapshot is not None else []
     if since is not None:
         if since not in runs:
-            raise UnknownRun(f"no published run {since!r} in {folder}; runs: {', '.join(runs) or 'none'}")
+            where = snapshot.folder if snapshot is not None else source
+            raise UnknownRun(f"no published run {since!r} in {where}; runs: {', '.join(runs) or 'none'}")
         runs = runs[runs.index(since) + 1:]
     net: dict[str, dict[str, Any]] = {}
     first_op: dict[str, str] = {}
     for run in runs:
-        with open(folder / CHANGES_DIR / f"{run}.jsonl", "rb") as handle:
+        assert snapshot is not None  # runs is empty without one
+        with open(snapshot.path(f"{CHANGES_DIR}/{run}.jsonl"), "rb") as handle:
             for line in handle:
                 change = orjson.loads(line)
                 key = change["id"] or change["url"]

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from models import Change, Index, OtherPage, Reject, Tombstone, Work, record_schemas
-from output.atomic import write_bytes
+from output.snapshot import SCHEMA_DIR
 
 # file name -> (record model, JSON Schema name)
 FILES: dict[str, tuple[type[Any], str]] = {
@@ -20,8 +20,6 @@ FILES: dict[str, tuple[type[Any], str]] = {
     "tombstones.jsonl": (Tombstone, "tombstones"),
 }
 CHANGE_MODEL = Change
-DATAPACKAGE = "datapackage.json"
-SCHEMA_DIR = "schemas"
 
 
 def file_digest(path: Path) -> tuple[int, str, int]:
@@ -36,18 +34,7 @@ def file_digest(path: Path) -> tuple[int, str, int]:
     return size, digest.hexdigest(), lines
 
 
-def write_schemas(folder: Path) -> dict[str, str]:
-    paths = {}
-    for name, schema in record_schemas().items():
-        relative = f"{SCHEMA_DIR}/{name}.schema.json"
-        write_bytes(folder / relative, orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        paths[name] = relative
-    return paths
-
-
-def read_datapackage(folder: Path) -> dict[str, Any] | None:
-    path = folder / DATAPACKAGE
-    if not path.is_file():
-        return None
-    data: dict[str, Any] = orjson.loads(path.read_bytes())
-    return data
+def schema_files() -> dict[str, bytes]:
+    """The JSON Schemas a dataset ships, by path in the dataset."""
+    return {f"{SCHEMA_DIR}/{name}.schema.json": orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+            for name, schema in record_schemas().items()}

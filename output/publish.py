@@ -1,16 +1,22 @@
 """Publishing a run: the snapshot files, its change set, tombstones, run report and datapackage.json,
-all at once or not at all.
+all at once or not at all, and never a mix of two runs for a reader.
 
-Every file is first written beside its target and fsynced; a journal naming the renames is
-written; the state store then commits the run (published hashes, removals, run status) in one
-transaction; only then are the files renamed into place and the journal deleted.  A process
-killed anywhere in between is recovered on the next open: a journal whose run is committed is
-rolled forward, any other is rolled back, so readers only ever see the last complete snapshot.
+1. Every snapshot file is written into a staging generation folder, `.snapshots/<run>.tmp/`, and
+   the change set and run report beside their final names (`*.tmp`); all fsynced.
+2. The state store commits the run (published hashes, removals, run status) in one transaction:
+   this is the decision. A kill before it leaves nothing visible, and the run resumes.
+3. The change set and report are renamed into place, the staging folder becomes `.snapshots/<run>/`,
+   and the `snapshot` symlink is switched to it with one rename: readers see the old snapshot or
+   the new one, whole (output.snapshot). Generations beyond the last few are then removed.
+
+A process killed after the decision is rolled forward by recover() on the next open; one killed
+before it is rolled back (its staged files are swept), so the change feed never loses a run.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -18,81 +24,172 @@ from urllib.parse import unquote
 import orjson
 
 from models import SCHEMA_VERSION, PartOf, Work, utc_now
+from output import faults
 from output.atomic import fsync_dir
-from output.dataset import FILES, read_datapackage, write_schemas
+from output.dataset import FILES, schema_files
 from output.jsonl import JsonLinesWriter
+from output.snapshot import (
+    CHANGES_DIR,
+    DATAPACKAGE,
+    GENERATIONS_DIR,
+    KEEP_GENERATIONS,
+    RUNS_DIR,
+    SCHEMA_DIR,
+    SNAPSHOT_FILES,
+    SNAPSHOT_LINK,
+    BrokenDataset,
+    NoDataset,
+    Snapshot,
+    current_generation,
+)
 from output.state import StateStore, record_hash
 
-JOURNAL = ".publish.journal"
-CHANGES_DIR = "changes"
-RUNS_DIR = "runs"
 CHANGE_FILES = ("works.jsonl", "indexes.jsonl")  # consumers' records; rejects and others are not
+LEGACY_JOURNAL = ".publish.journal"
 
 
 class _Staged:
-    """Files written beside their targets, renamed into place together."""
+    """The files of one publication, written where they wait for the decision."""
 
     def __init__(self, folder: Path, run: str) -> None:
         self.folder = folder
         self.run = run
+        self.generation = folder / GENERATIONS_DIR / f"{run}.tmp"
+        if self.generation.exists():
+            shutil.rmtree(self.generation)
+        self.generation.mkdir(parents=True)
         self.handles: dict[str, BinaryIO] = {}
         self.writers: dict[str, JsonLinesWriter] = {}
 
-    def temp(self, target: str) -> Path:
-        return self.folder / f"{target}.{self.run}.tmp"
+    def path(self, target: str) -> Path:
+        """Where a target waits: inside the staging generation, or beside its final name."""
+        if target.split("/", 1)[0] in SNAPSHOT_FILES:
+            return self.generation / target
+        return self.folder / f"{target}.tmp"
 
     def writer(self, target: str) -> JsonLinesWriter:
         if target not in self.writers:
-            path = self.temp(target)
+            path = self.path(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             self.handles[target] = open(path, "wb")  # noqa: SIM115 - closed in seal()
             self.writers[target] = JsonLinesWriter(self.handles[target])
         return self.writers[target]
 
     def write_bytes(self, target: str, data: bytes) -> None:
-        path = self.temp(target)
+        path = self.path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
 
-    def seal(self) -> list[str]:
-        """Close every staged JSON Lines file (fsynced); the targets staged so far."""
+    def seal(self) -> None:
+        """Close every staged JSON Lines file, fsynced."""
         for handle in self.handles.values():
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
-        return list(self.writers)
+
+    def sync_folders(self) -> None:
+        for folder in {self.generation, self.generation / SCHEMA_DIR, self.folder / CHANGES_DIR,
+                       self.folder / RUNS_DIR, self.generation.parent}:
+            if folder.is_dir():
+                fsync_dir(folder)
+
+
+def _feed_files(run: str) -> list[str]:
+    return [f"{CHANGES_DIR}/{run}.jsonl", f"{RUNS_DIR}/{run}.json"]
 
 
 def recover(state: StateStore) -> None:
-    """Finish or undo a publication a killed process left half done."""
+    """Finish the last decided publication if a killed process left it half done, and sweep away
+    whatever an undecided one had staged."""
     folder = state.folder
-    journal = folder / JOURNAL
-    if not journal.is_file():
-        _sweep(folder)
-        return
-    try:
-        plan = orjson.loads(journal.read_bytes())
-    except orjson.JSONDecodeError:
-        plan = None
-    committed = False
-    if plan:
-        row = state.db.execute("SELECT status FROM runs WHERE run = ?", (plan["run"],)).fetchone()
-        committed = row is not None and row[0] != "running"
-    if committed and plan:
-        for temporary, target in plan["renames"]:
-            if (folder / temporary).exists():
-                os.replace(folder / temporary, folder / target)
-        fsync_dir(folder)
-    journal.unlink()
+    (folder / LEGACY_JOURNAL).unlink(missing_ok=True)
+    decided = state.last_published()
+    if decided is not None and (folder / GENERATIONS_DIR).is_dir():
+        _complete(folder, decided)
     _sweep(folder)
 
 
+def _complete(folder: Path, run: str) -> None:
+    """Steps 3 of a decided publication, each one skipped when already done (idempotent)."""
+    for target in _feed_files(run):
+        staged = folder / f"{target}.tmp"
+        if staged.exists():
+            os.replace(staged, folder / target)
+            fsync_dir((folder / target).parent)
+    faults.point("publish.feed-renamed")
+    generation = folder / GENERATIONS_DIR / run
+    staged_generation = folder / GENERATIONS_DIR / f"{run}.tmp"
+    if staged_generation.is_dir() and not generation.exists():
+        os.replace(staged_generation, generation)
+        fsync_dir(generation.parent)
+    faults.point("publish.generation-renamed")
+    if not generation.is_dir():
+        return  # published by a version without generations: its files are where they are
+    if current_generation(folder) != generation:
+        link = folder / f"{SNAPSHOT_LINK}.tmp"
+        link.unlink(missing_ok=True)
+        os.symlink(f"{GENERATIONS_DIR}/{run}", link)
+        os.replace(link, folder / SNAPSHOT_LINK)  # the moment of publication
+        fsync_dir(folder)
+    faults.point("publish.swapped")
+    _link_names(folder)
+    faults.point("publish.linked")
+    _collect(folder, run)
+
+
+def _link_names(folder: Path) -> None:
+    """The names people read (`works.jsonl`, `datapackage.json`, `schemas`) as symlinks through
+    `snapshot`; made once (an older folder's plain files are replaced)."""
+    for name in SNAPSHOT_FILES:
+        path = folder / name
+        target = f"{SNAPSHOT_LINK}/{name}"
+        if path.is_symlink() and os.readlink(path) == target:
+            continue
+        temporary = folder / f".{name}.link.tmp"
+        temporary.unlink(missing_ok=True)
+        os.symlink(target, temporary)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        os.replace(temporary, path)
+    fsync_dir(folder)
+
+
+def _collect(folder: Path, current: str) -> None:
+    """Remove generations older than the last KEEP_GENERATIONS (readers in flight finish theirs)."""
+    base = folder / GENERATIONS_DIR
+    finished = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+                      key=lambda p: (p.stat().st_mtime_ns, p.name))
+    keep = {p.name for p in finished[-KEEP_GENERATIONS:]} | {current}
+    for generation in finished:
+        if generation.name not in keep:
+            shutil.rmtree(generation, ignore_errors=True)
+
+
 def _sweep(folder: Path) -> None:
-    for leftover in folder.rglob("*.tmp"):
-        leftover.unlink(missing_ok=True)
+    """Staged files of publications that were never decided."""
+    for directory in (folder / CHANGES_DIR, folder / RUNS_DIR):
+        if directory.is_dir():
+            for leftover in directory.glob("*.tmp"):
+                leftover.unlink(missing_ok=True)
+    base = folder / GENERATIONS_DIR
+    if base.is_dir():
+        for leftover in base.glob("*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in folder.glob("*.tmp"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def previous_datapackage(folder: Path) -> dict[str, Any]:
+    try:
+        return Snapshot.open(folder).datapackage
+    except (NoDataset, BrokenDataset):
+        return {}
 
 
 class _Inheritance:
@@ -164,6 +261,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
             continue
         final = inheritance.apply(page_id, line)
         stage.writer(file).write_line(final)
+        faults.point("publish.staging")
         if file not in CHANGE_FILES:
             continue
         digest = record_hash(final)
@@ -185,35 +283,29 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
             changes.write({"op": "removed", "id": page_id, "url": url, "run": run, "at": stamp})
             tombstones.write({"id": page_id, "url": url, "removed_run": run, "removed_at": stamp})
     report = {**report, "run": run, "complete": complete, "changes": ops, "published": stamp}
-    targets = stage.seal()
+    stage.seal()
     stage.write_bytes(f"{RUNS_DIR}/{run}.json", orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    _stage_datapackage(stage, report)
-    targets += [f"{RUNS_DIR}/{run}.json", "datapackage.json"]
-    renames = [(str(stage.temp(t).relative_to(folder)), t) for t in targets]
-    journal = folder / JOURNAL
-    with open(journal, "wb") as handle:
-        handle.write(orjson.dumps({"run": run, "renames": renames}))
-        handle.flush()
-        os.fsync(handle.fileno())
-    fsync_dir(folder)
-    with state.db:
-        state.db.executemany("UPDATE pages SET published_sha256 = ? WHERE id = ?", published)
-        state.db.executemany(
+    for relative, data in schema_files().items():
+        stage.write_bytes(relative, data)
+    _stage_datapackage(stage, report)  # last: a staged generation with a datapackage is whole
+    stage.sync_folders()
+    faults.point("publish.staged")
+    with state.transaction() as db:
+        db.executemany("UPDATE pages SET published_sha256 = ? WHERE id = ?", published)
+        db.executemany(
             "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ?, published_sha256 = NULL "
             "WHERE id = ?", [(run, stamp, page_id) for page_id in removed_ids])
-        state.end_run(run, stamp, "complete" if complete else "partial", report)
-    for temporary, target in renames:
-        os.replace(folder / temporary, folder / target)
-    fsync_dir(folder)
-    journal.unlink()
-    fsync_dir(folder)
+        db.execute("UPDATE runs SET finished = ?, status = ?, report = ? WHERE run = ?",
+                   (stamp, "complete" if complete else "partial", orjson.dumps(report), run))
+        faults.point("publish.committing")
+    faults.point("publish.committed")
+    _complete(folder, run)
     return report
 
 
 def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
     folder = stage.folder
-    write_schemas(folder)
-    previous = read_datapackage(folder) or {}
+    previous = previous_datapackage(folder)
     resources = []
     targets = sorted(stage.writers, key=lambda t: (t.startswith(CHANGES_DIR), t))
     old_changes = [r for r in previous.get("resources", []) if str(r.get("path", "")).startswith(CHANGES_DIR + "/")]
@@ -240,7 +332,7 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
             "counts": report.get("counts", {}), "changes": report["changes"],
         }],
     }
-    stage.write_bytes("datapackage.json", orjson.dumps(package, option=orjson.OPT_INDENT_2))
+    stage.write_bytes(DATAPACKAGE, orjson.dumps(package, option=orjson.OPT_INDENT_2))
 
 
 def _resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:

@@ -10,10 +10,12 @@ regenerated from this store; it is the source of truth.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import sqlite3
+import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from output import faults
+from output.snapshot import has_dataset
 
 STATE_FILE = "state.sqlite"
 LOCK_FILE = ".colophon.lock"
@@ -82,6 +87,53 @@ class RunLocked(Exception):
     """Another live process holds the dataset folder."""
 
 
+class StateStoreError(Exception):
+    """The state store cannot be trusted: the run must not start (rebuild it, or restore it)."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class StateMissing(StateStoreError):
+    """A published dataset without the state store that produced it (deleted, emptied, replaced)."""
+
+
+class StateCorrupt(StateStoreError):
+    """A state store that is not a database, or is truncated or damaged."""
+
+
+REBUILD_HINT = "run `colophon rebuild-state DIR` to rebuild it from the published dataset"
+
+
+def check_state_file(folder: Path) -> None:
+    """Refuse a state store that is missing beside a published dataset, or visibly damaged, before
+    SQLite would silently start a fresh one over it."""
+    path = folder / STATE_FILE
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        if has_dataset(folder):
+            raise StateMissing(path, f"missing beside a published dataset; {REBUILD_HINT}") from None
+        return
+    if size == 0:
+        if has_dataset(folder):
+            raise StateMissing(path, f"empty beside a published dataset; {REBUILD_HINT}")
+        return
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise StateCorrupt(path, f"not an SQLite database (damaged header); {REBUILD_HINT}")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, pages = struct.unpack(">II", header[24:32])
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    if page_size < 512 or page_size & (page_size - 1):
+        raise StateCorrupt(path, f"not an SQLite database (page size {page_size}); {REBUILD_HINT}")
+    if valid_for == change_counter and pages and size < pages * page_size:
+        raise StateCorrupt(path, f"truncated ({size} bytes of {pages * page_size}); {REBUILD_HINT}")
+
+
 @dataclass(frozen=True)
 class Policy:
     """Adaptive revisiting (after Nutch's AdaptiveFetchSchedule): an unchanged page's interval grows,
@@ -119,7 +171,10 @@ class StateStore:
         self._frontier: set[str] = set()
 
     @classmethod
-    def open(cls, folder: Path) -> StateStore:
+    def open(cls, folder: Path, *, create: bool = True, guard: bool = True) -> StateStore:
+        """Lock the folder and open its store. Raises RunLocked, StateMissing or StateCorrupt; with
+        `create=False`, a folder without a store is StateMissing whatever it holds. `guard=False`
+        (only to rebuild a store) opens a new store beside a published dataset."""
         folder.mkdir(parents=True, exist_ok=True)
         lock = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until close()
         try:
@@ -131,15 +186,47 @@ class StateStore:
             holder = lock.read().strip() or "unknown"
             lock.close()
             raise RunLocked(f"another colophon run (pid {holder}) is using {folder}; refusing to start") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        db = sqlite3.connect(folder / STATE_FILE, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-        db.executescript(SCHEMA)
-        return cls(folder, db, lock)
+        try:
+            lock.seek(0)
+            lock.truncate()
+            lock.write(str(os.getpid()))
+            lock.flush()
+            if not create and not (folder / STATE_FILE).exists():
+                raise StateMissing(folder / STATE_FILE, "no state store in this folder")
+            if guard:
+                check_state_file(folder)
+            # isolation_level=None: the sqlite3 module opens no transaction of its own; every unit
+            # that must be atomic says so with transaction() (BEGIN IMMEDIATE ... COMMIT).
+            db = sqlite3.connect(folder / STATE_FILE, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+                db.executescript(SCHEMA)
+                db.execute("SELECT count(*) FROM pages").fetchone()
+            except sqlite3.DatabaseError as error:
+                db.close()
+                raise StateCorrupt(folder / STATE_FILE, f"unreadable ({error}); {REBUILD_HINT}") from None
+            store = cls(folder, db, lock)
+            if guard and has_dataset(folder) and not store.runs():
+                db.close()
+                raise StateMissing(folder / STATE_FILE,
+                                   f"holds no run of the published dataset beside it; {REBUILD_HINT}")
+        except BaseException:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            lock.close()
+            raise
+        return store
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One real SQLite transaction: everything inside commits together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -159,13 +246,26 @@ class StateStore:
         self.db.execute("UPDATE runs SET finished = ?, status = ?, report = ? WHERE run = ?",
                         (finished, status, orjson.dumps(report), run))
 
+    def fail_run(self, run: str, finished: str, report: dict[str, Any]) -> None:
+        """A run that published nothing (it could fetch nothing): recorded, never resumed."""
+        with self.transaction():
+            self.db.execute("UPDATE runs SET finished = ?, status = 'failed', report = ? WHERE run = ?",
+                            (finished, orjson.dumps(report), run))
+            self.db.execute("DELETE FROM frontier WHERE run = ?", (run,))
+
+    def last_published(self) -> str | None:
+        """The run whose snapshot is (or must become, after a crash) the published one."""
+        row = self.db.execute("SELECT run FROM runs WHERE status IN ('complete', 'partial') "
+                              "ORDER BY finished DESC, run DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def runs(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT run, started, finished, status FROM runs ORDER BY started, run").fetchall()
         return [{"run": r[0], "started": r[1], "finished": r[2], "status": r[3]} for r in rows]
 
     # --- small things worth keeping between runs (the author catalogue) ----------------------------
     def remember(self, key: str, value: bytes, etag: str | None, last_modified: str | None) -> None:
-        with self.db:
+        with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO memo (key, value, etag, last_modified) VALUES (?, ?, ?, ?)",
                             (key, value, etag, last_modified))
 
@@ -186,7 +286,7 @@ class StateStore:
                 self._frontier.add(page_id)
                 new.append((page_id, url, leaf))
         if new:
-            with self.db:
+            with self.transaction():
                 self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
                                     [(run, page_id, url, int(leaf)) for page_id, url, leaf in new])
         return new
@@ -216,8 +316,12 @@ class StateStore:
         if row is None:
             return "fetch", None
         status, kind, due_at, etag, last_modified, links = row
-        known = {"etag": etag, "last_modified": last_modified, "links": orjson.loads(links) if links else []}
-        if status == "removed" or policy.revalidate or kind in INDEX_KINDS or due_at <= now:
+        known = {"etag": etag, "last_modified": last_modified, "links": orjson.loads(links) if links else None}
+        if status != "live":
+            # A page that was removed (or never found) is asked unconditionally: if it has come back,
+            # a 304 against the validators of its old copy must not keep it removed.
+            return "fetch", {**known, "etag": None, "last_modified": None}
+        if policy.revalidate or kind in INDEX_KINDS or due_at <= now or links is None:
             return "fetch", known
         return "skip", known
 
@@ -227,7 +331,8 @@ class StateStore:
         the frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
         digest = record_hash(record)
         stamp = fetch["fetched_at"]
-        with self.db:
+        with self.transaction():
+            faults.point("store.begun")
             old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE id = ?",
                                   (page_id,)).fetchone()
             changed = old is None or old[0] != digest or old[2] != "live"
@@ -254,13 +359,16 @@ class StateStore:
                  fetch.get("content_sha256"), digest, record_line, orjson.dumps(links), series.get("next_url"),
                  stamp, stamp, stamp, run, interval, now + interval),
             )
+            faults.point("store.written")
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id IN (?, ?)",
                             (run, frontier_id, page_id))
+            faults.point("store.marked")
+        faults.point("store.committed")
         return changed
 
     def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
-        with self.db:
+        with self.transaction():
             row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
             self.db.execute(
@@ -270,13 +378,13 @@ class StateStore:
 
     def skipped(self, run: str, page_id: str) -> None:
         """Not due this run: counts as seen, record kept as it is."""
-        with self.db:
+        with self.transaction():
             self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
     def gone(self, run: str, page_id: str, url: str, policy: Policy, now: float, stamp: str) -> None:
         """A 404/410: the page is removed when this run completes; a page never seen is `missing`."""
-        with self.db:
+        with self.transaction():
             row = self.db.execute("SELECT status, interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[1] if row else 0.0, changed=False)
             if row is None:
@@ -291,7 +399,7 @@ class StateStore:
 
     def keep(self, run: str, page_id: str) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
-        with self.db:
+        with self.transaction():
             cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
                                      (run, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
-from output.dataset import CHANGE_MODEL, DATAPACKAGE, FILES, file_digest, read_datapackage
+from output.dataset import CHANGE_MODEL, FILES, file_digest
+from output.snapshot import DATAPACKAGE, SNAPSHOT_FILES, SNAPSHOT_LINK, BrokenDataset, NoDataset, Snapshot
 
 MAX_PROBLEMS_PER_FILE = 20
 
@@ -17,26 +18,35 @@ def validate_dataset(folder: Path) -> list[str]:
     """Every problem found, as one line each; an empty list means the dataset is sound."""
     problems: list[str] = []
     try:
-        package = read_datapackage(folder)
-    except orjson.JSONDecodeError as error:
-        return [f"{DATAPACKAGE}: not valid JSON ({error})"]
-    if package is None:
+        snapshot = Snapshot.open(folder)
+    except BrokenDataset as error:
+        return [str(error)]
+    except NoDataset:
         return [f"{DATAPACKAGE}: missing in {folder}"]
-    listed = {resource.get("path"): resource for resource in package.get("resources", [])}
+    listed = {resource.get("path"): resource for resource in snapshot.resources()}
     for name in FILES:
-        if (folder / name).is_file() and name not in listed:
+        if snapshot.path(name).is_file() and name not in listed:
             problems.append(f"{name}: present but not listed in {DATAPACKAGE}")
+    if snapshot.run is not None:
+        for name in SNAPSHOT_FILES:
+            if snapshot.path(name).exists() and not _leads_to_snapshot(folder, name):
+                problems.append(f"{name}: missing in {folder}, or not the link {SNAPSHOT_LINK}/{name}")
     for path, resource in listed.items():
-        problems += _check_resource(folder, str(path), resource)
+        problems += _check_resource(snapshot, str(path), resource)
     for resource in listed.values():
         schema = resource.get("schema")
-        if schema and not (folder / schema).is_file():
+        if schema and not snapshot.path(schema).is_file():
             problems.append(f"{resource.get('path')}: schema file {schema} missing")
     return problems
 
 
-def _check_resource(folder: Path, name: str, resource: dict[str, Any]) -> list[str]:
+def _leads_to_snapshot(folder: Path, name: str) -> bool:
     path = folder / name
+    return path.is_symlink() and os.readlink(path) == f"{SNAPSHOT_LINK}/{name}"
+
+
+def _check_resource(snapshot: Snapshot, name: str, resource: dict[str, Any]) -> list[str]:
+    path = snapshot.path(name)
     is_change_set = name.startswith("changes/") and name.endswith(".jsonl")
     if name not in FILES and not is_change_set:
         return [f"{name}: unknown resource in {DATAPACKAGE}"]

@@ -76,8 +76,9 @@ def test_validate_accepts_a_sound_dataset(tmp_path: Path) -> None:
     (lambda p: p.write_bytes(p.read_bytes() + b"\n"), "blank line"),
     (lambda p: p.write_bytes(p.read_bytes().replace(b'"not_html"', b'"Not HTML"')), "string_pattern_mismatch"),
     (lambda p: p.write_bytes(p.read_bytes() + p.read_bytes().splitlines(keepends=True)[0]), "4 records"),
-    (lambda p: p.unlink(), "listed in datapackage.json but missing"),
-], ids=["torn", "blank", "invalid", "count", "missing"])
+    (lambda p: p.resolve().unlink(), "listed in datapackage.json but missing"),
+    (lambda p: p.unlink(), "not the link snapshot/rejects.jsonl"),
+], ids=["torn", "blank", "invalid", "count", "missing", "name-unlinked"])
 def test_validate_reports_damage(tmp_path: Path, damage, expected: str) -> None:  # type: ignore[no-untyped-def]
     folder = _dataset(tmp_path / "d")
     damage(folder / "rejects.jsonl")

@@ -8,33 +8,18 @@ from urllib.parse import quote
 
 import orjson
 import scrapy
-from scrapy import exceptions as scrapy_errors
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet import defer, error
-from twisted.web import _newclient
 
 from crawler.extract import Catalogue, Fetch, harvest_links
 from crawler.extract.catalogue import AUTHORS_PATH
+from crawler.failures import FetchRefused, RobotsForbidden, failure_code
 from crawler.frontier import Policy, StateStore, open_run
 from crawler.items import PageItem
 from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work, utc_now
-
-
-def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
-    """Scrapy's own download errors (2.13+) with the Twisted ones older versions raise."""
-    found = tuple(getattr(scrapy_errors, name) for name in names if hasattr(scrapy_errors, name))
-    return found + fallback
-
-
-TOO_LARGE = _errors("DownloadCancelledError", fallback=(defer.CancelledError,))
-TIMEOUT = _errors("DownloadTimeoutError", fallback=(error.TimeoutError, error.TCPTimedOutError))
-TRUNCATED = _errors("ResponseDataLossError", fallback=(_newclient.ResponseFailed, error.ConnectionLost))
-UNREACHABLE = _errors("DownloadConnectionRefusedError", "CannotResolveHostError",
-                      fallback=(error.DNSLookupError, error.ConnectionRefusedError))
 
 MISSING = (404, 410)
 
@@ -267,7 +252,7 @@ class ArchiveSpider(scrapy.Spider):
         request = failure.request
         frontier_id = request.meta.get("frontier_id") or self.site.page_id(request.url) or request.url
         now = utc_now()
-        code, message = "fetch_error", repr(failure.value)
+        code, message = failure_code(failure.value), str(failure.value) or repr(failure.value)
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in MISSING:
@@ -275,28 +260,21 @@ class ArchiveSpider(scrapy.Spider):
                 self.state.gone(self.run_id, frontier_id, request.url, self.policy, self.state.now(), now)
                 return
             code, message = f"http_{status}", f"the server answered {status}"
-        elif failure.check(IgnoreRequest):
-            text = str(failure.value)
-            if "redirect" in text.lower():
-                code, message = "redirect_limit", text
-            else:
-                stats.inc_value("colophon/robots_forbidden" if "robots.txt" in text else "colophon/ignored")
-                self.state.done(self.run_id, frontier_id)
-                return
-        elif failure.check(*TOO_LARGE):
-            code, message = "too_large", "the response was larger than DOWNLOAD_MAXSIZE"
-        elif failure.check(*TIMEOUT):
-            code, message = "timeout", "the server did not answer in time"
-        elif failure.check(*TRUNCATED):
-            code, message = "truncated", "the connection closed before the whole body arrived"
-        elif failure.check(*UNREACHABLE):
-            code, message = "unreachable", str(failure.value)
+        elif failure.check(IgnoreRequest) and not failure.check(FetchRefused):
+            # Not fetched on purpose (robots.txt forbids it), never a reject.
+            stats.inc_value("colophon/robots_forbidden" if failure.check(RobotsForbidden) else "colophon/ignored")
+            self.state.done(self.run_id, frontier_id)
+            return
         stats.inc_value(f"colophon/fetch_failed/{code}")
         if self.state.keep(self.run_id, frontier_id):
             # A known page failing now keeps its record, and the pages it led to are still
             # visited: a transient fault (or an origin that is down) removes nothing.
             stats.inc_value("colophon/kept_after_failure")
             known = self.state.page(frontier_id) or {}
+            if known.get("links") is None:
+                # Where this page leads is unknown (a rebuilt state store): the run cannot tell which
+                # pages are gone, so it removes none.
+                stats.inc_value("colophon/links_unknown")
             links = orjson.loads(known["links"]) if known.get("links") else []
             yield from self._visit(self._targets(None, self._urls(links), request.url,
                                                  bool(request.meta.get("leaf"))))
