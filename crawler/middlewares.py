@@ -4,7 +4,7 @@ is checked against the archive's scope before it is sent; redirect loops end in 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -12,6 +12,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from w3lib.url import safe_url_string
 
 from crawler.failures import OffsiteRedirect, OutOfScope, RedirectLimit, RobotsForbidden, TooLarge
 
@@ -73,7 +74,15 @@ class _ScopedRedirects:
 
 
 class ScopedRedirectMiddleware(_ScopedRedirects, RedirectMiddleware):
-    pass
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        location = response.headers.get(b"Location")
+        if response.status in (301, 302, 303, 307, 308) and location and not request.meta.get("dont_redirect"):
+            target = urljoin(request.url, safe_url_string(location))
+            if urlsplit(target).scheme.lower() not in ("http", "https"):
+                # Scrapy would hand such a redirect back as a plain 3xx answer; it leaves the archive.
+                self.crawler.stats.inc_value("colophon/scope/offsite_redirect")
+                raise OffsiteRedirect(f"{request.url} redirects ({response.status}) outside the archive, to {target}")
+        return super().process_response(request, response)
 
 
 class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):

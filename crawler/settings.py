@@ -54,6 +54,9 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.QuietDrops"
 
+# Local folders and file:// mirrors: only regular files inside the archive's root, with the same
+# size limit and timeout as HTTP.
+DOWNLOAD_HANDLERS = {"file": "crawler.transport.LocalFileHandler"}
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ScopeMiddleware": 50,          # before anything is sent, robots.txt included
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

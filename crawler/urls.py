@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -20,6 +22,11 @@ NON_HTML = re.compile(
     re.I,
 )
 
+INDEX_PAGES = ("index.htm", "index.html")  # what a local folder URL stands for, first found
+
+# Characters no page id may hold: C0, DEL, C1, and the two separators that str.splitlines() also
+# breaks on. An id is written raw into line-oriented exports, where one of these forges a record.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _MISSING = object()
 _CACHE_SIZE = 200_000  # canonical spellings remembered: navigation links repeat on every page
@@ -107,7 +114,7 @@ class Site:
         rebuilt = url_query_cleaner(rebuilt, [k for k in _query_keys(parts.query) if TRACKING.match(k)],
                                     remove=True) if parts.query else rebuilt
         canonical = canonicalize_url(rebuilt, keep_fragments=False)
-        if not canonical.startswith(self.root):
+        if not canonical.startswith(self.root) or not _sound_path(urlsplit(canonical).path):
             return None
         return canonical
 
@@ -128,18 +135,65 @@ class Site:
         return bool(NON_HTML.search(urlsplit(url).path))
 
 
-def file_folder_pages(url: str) -> list[str] | None:
-    """For a file:// folder URL: its index page, or every HTML page below it; None for other URLs."""
+def _sound_path(path: str) -> bool:
+    """Whether a canonical URL path, once percent-decoded, names the same segments it spells.
+
+    Dot segments were already removed from the path as spelled (w3lib also decodes `%2E` first), so
+    a `.` or `..` left after decoding came from an encoded slash (`..%2F`): a file handler or a
+    server that decodes the path would climb where the URL does not seem to go. An encoded slash
+    cannot name a file of the archive in any case, and a page id is the decoded path, so ids with
+    control characters are refused here too rather than kept encoded: the spider turns an id back
+    into a URL with quote(), which would make "%0A" into "%250A", another page. The rule reads only
+    the path, so the same address gives the same answer over http and over file.
+    """
+    decoded = unquote(path)
+    if decoded.count("/") != path.count("/") or CONTROL.search(decoded):
+        return False
+    return not any(segment in (".", "..") for segment in decoded.split("/"))
+
+
+def is_inside(path: str, folder: str) -> bool:
+    """Whether a resolved path is `folder` or below it (both already resolved with realpath)."""
+    return os.path.commonpath((path, folder)) == folder
+
+
+def _regular_inside(path: str, boundary: str) -> bool:
+    try:
+        real = os.path.realpath(path)
+        return is_inside(real, boundary) and stat.S_ISREG(os.stat(real).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def file_folder_pages(url: str, root: str | None = None) -> list[str] | None:
+    """For a file:// folder URL: its index page, or every HTML page below it; None for other URLs.
+
+    Only regular files whose real path lies inside `root` (a file:// URL; None: the folder itself)
+    are listed, and symlinked folders are never walked into: a link to `/` in a mirror is not a
+    way into the rest of the disk. A folder outside the root lists nothing. The URLs keep the
+    folder's own spelling, so they stay under a root whose path holds a symlink.
+    """
     parts = urlsplit(url)
     if parts.scheme != "file" or not parts.path.endswith("/"):
         return None
     folder = Path(unquote(parts.path))
-    for name in ("index.htm", "index.html"):
-        if (folder / name).is_file():
-            return [(folder / name).as_uri()]
-    if not folder.is_dir():
+    try:
+        real = os.path.realpath(folder)
+        boundary = os.path.realpath(unquote(urlsplit(root).path)) if root else real
+    except ValueError:  # a NUL in the path: no such folder can exist
         return []
-    return sorted(p.as_uri() for p in folder.rglob("*") if p.suffix.lower() in (".htm", ".html") and p.is_file())
+    if not is_inside(real, boundary):
+        return []
+    for name in INDEX_PAGES:
+        if _regular_inside(os.path.join(real, name), boundary):
+            return [(folder / name).as_uri()]
+    pages = []
+    for here, _, files in os.walk(real, followlinks=False):
+        for name in files:
+            path = os.path.join(here, name)
+            if os.path.splitext(name)[1].lower() in (".htm", ".html") and _regular_inside(path, boundary):
+                pages.append((folder / os.path.relpath(path, real)).as_uri())
+    return sorted(pages)
 
 
 def _query_keys(query: str) -> list[str]:

@@ -97,7 +97,8 @@ class ArchiveSpider(scrapy.Spider):
         for url in self.start_args:
             canonical = self.site.canonical(url)
             assert canonical is not None
-            starts += [(self.site.canonical(p) or p, False) for p in file_folder_pages(canonical) or [canonical]]
+            pages = file_folder_pages(canonical, self.site.root) or [canonical]
+            starts += [(self.site.canonical(p) or p, False) for p in pages]
         yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
@@ -122,11 +123,10 @@ class ArchiveSpider(scrapy.Spider):
             self.logger.info("no author catalogue at %s; canonical names come from bylines", failure.request.url)
         yield from self._starts()
 
-    @staticmethod
-    def _file_page(url: str) -> str:
+    def _file_page(self, url: str) -> str:
         if url.startswith("file:") and url.endswith("/"):
             # A local mirror has no server to answer a folder URL with its index page.
-            return (file_folder_pages(url) or [url])[0]
+            return (file_folder_pages(url, self.site.root) or [url])[0]
         return url
 
     def _visit(self, targets: list[tuple[str, bool]], enqueue: bool = True) -> Iterator[scrapy.Request]:
@@ -250,14 +250,16 @@ class ArchiveSpider(scrapy.Spider):
     def failed(self, failure: Any) -> Iterator[PageItem | scrapy.Request]:
         stats = self.crawler.stats
         request = failure.request
-        frontier_id = request.meta.get("frontier_id") or self.site.page_id(request.url) or request.url
+        # The page asked for, not the last hop of a redirect chain (the message names that).
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        frontier_id = request.meta.get("frontier_id") or self.site.page_id(url) or url
         now = utc_now()
         code, message = failure_code(failure.value), str(failure.value) or repr(failure.value)
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in MISSING:
                 stats.inc_value("colophon/missing")
-                self.state.gone(self.run_id, frontier_id, request.url, self.policy, self.state.now(), now)
+                self.state.gone(self.run_id, frontier_id, url, self.policy, self.state.now(), now)
                 return
             code, message = f"http_{status}", f"the server answered {status}"
         elif failure.check(IgnoreRequest) and not failure.check(FetchRefused):
@@ -276,10 +278,9 @@ class ArchiveSpider(scrapy.Spider):
                 # pages are gone, so it removes none.
                 stats.inc_value("colophon/links_unknown")
             links = orjson.loads(known["links"]) if known.get("links") else []
-            yield from self._visit(self._targets(None, self._urls(links), request.url,
-                                                 bool(request.meta.get("leaf"))))
+            yield from self._visit(self._targets(None, self._urls(links), url, bool(request.meta.get("leaf"))))
             return
-        yield PageItem(record=Reject(url=request.url, stage="fetch", code=code, message=message[:500],
+        yield PageItem(record=Reject(url=url, stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
                        fetch={"fetched_at": now})
 

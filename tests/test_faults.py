@@ -1,0 +1,127 @@
+"""Kills at every named step of storing a page and of publishing a run (output.faults.POINTS).
+
+After each kill a reader sees one complete snapshot (the one before the run, or the one after it,
+never a mix), and after the next run the dataset and the change feed since the first run equal
+those of a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from output.faults import POINTS
+from output.snapshot import Snapshot
+from tests import synthetic
+from tests.support import REPO, origin, read_jsonl, run_colophon
+
+FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
+RECORDS = ("works", "indexes", "other", "rejects", "tombstones")
+# Points reached more than once in a run are killed at a later pass, inside the loop.
+NTH = {"publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2}
+
+
+def crawl(base: str, out: Path, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    env.pop("COLOPHON_FAULT", None)
+    if fault:
+        env["COLOPHON_FAULT"] = fault
+    return subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), *FAST],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+
+
+def _stable(record: dict[str, Any]) -> dict[str, Any]:
+    record = {k: v for k, v in record.items() if k not in ("fetched_at", "removed_at", "removed_run", "at", "run")}
+    if isinstance(record.get("provenance"), dict):
+        record["provenance"] = {k: v for k, v in record["provenance"].items() if k != "fetched_at"}
+    if isinstance(record.get("record"), dict):
+        record["record"] = _stable(record["record"])
+    return record
+
+
+def published(out: Path) -> dict[str, list[str]]:
+    """What one snapshot holds, read through one resolution of it, without fetch times."""
+    snapshot = Snapshot.open(out)
+    return {name: sorted(json.dumps(_stable(r), sort_keys=True) for r in read_jsonl(snapshot.path(f"{name}.jsonl")))
+            for name in RECORDS}
+
+
+def feed(out: Path, since: str) -> list[str]:
+    result = run_colophon("changes", str(out), "--since", since)
+    assert result.returncode == 0, result.stderr
+    return sorted(json.dumps(_stable(json.loads(line)), sort_keys=True) for line in result.stdout.splitlines())
+
+
+def change_the_site(site: Path) -> None:
+    """Between the two runs: one work changed, one removed, one added and listed."""
+    changed = site / synthetic.work_path("writer0", 2)
+    changed.write_text(changed.read_text().replace("The text of article 2", "The revised text of article 2"))
+    (site / synthetic.work_path("writer0", 5)).unlink()
+    new = site / "archive/writer0/1960/01/new.htm"
+    new.parent.mkdir(parents=True)
+    new.write_text((site / synthetic.work_path("writer0", 1)).read_text().replace("Article 1", "A New Article"))
+    index = site / "archive/writer0/index.htm"
+    index.write_text(index.read_text().replace("</h1>", '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'))
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The site after its change, served; the dataset as it was before (a template to copy), and
+    the dataset and feed of an uninterrupted second run (the reference)."""
+    base_dir = tmp_path_factory.mktemp("faults")
+    site = synthetic.build(base_dir / "site", authors=1, works=6)
+    template = base_dir / "template"
+    with origin(site) as base:
+        assert crawl(base, template).returncode == 0
+        first_run = json.loads((template / "datapackage.json").read_text())["runs"][-1]["id"]
+        change_the_site(site)
+        reference = base_dir / "reference"
+        shutil.copytree(template, reference, symlinks=True)
+        assert crawl(base, reference).returncode == 0
+        yield {"base": base, "template": template, "reference": reference, "first_run": first_run,
+               "before": published(template), "after": published(reference),
+               "feed": feed(reference, first_run)}
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_kill_at_every_step_loses_nothing(point: str, scene: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(scene["template"], out, symlinks=True)
+    spec = f"{point}:{NTH[point]}" if point in NTH else point
+    killed = crawl(scene["base"], out, spec)
+    assert killed.returncode == -signal.SIGKILL, f"the run was not killed at {spec}: {killed.stderr[-2000:]}"
+
+    # A reader sees one whole snapshot: the old one or the new one.
+    seen = published(out)
+    assert seen in (scene["before"], scene["after"]), f"a mix of two snapshots after a kill at {point}"
+    assert run_colophon("validate", str(out)).returncode == 0
+
+    # The next run resumes or redoes the killed one, and ends where an uninterrupted run ends.
+    again = crawl(scene["base"], out)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert published(out) == scene["after"]
+    assert feed(out, scene["first_run"]) == scene["feed"], f"the change feed lost or doubled entries ({point})"
+    assert run_colophon("validate", str(out)).returncode == 0
+    leftovers = [p.name for p in out.rglob("*.tmp")]
+    assert not leftovers, leftovers
+
+
+def test_the_reference_run_changed_what_the_site_changed(scene: dict[str, Any]) -> None:
+    ops = {(json.loads(c)["op"], json.loads(c)["id"]) for c in scene["feed"]}
+    assert ops == {("modified", synthetic.work_path("writer0", 2)), ("removed", synthetic.work_path("writer0", 5)),
+                   ("added", "archive/writer0/1960/01/new.htm"), ("modified", "archive/writer0/index.htm")}
+
+
+def test_an_unknown_fault_point_is_refused() -> None:
+    result = subprocess.run([sys.executable, "-c", "import output.faults"], cwd=REPO, capture_output=True,
+                            text=True, env={**os.environ, "COLOPHON_FAULT": "no.such.point"})
+    assert result.returncode != 0 and "unknown fault point" in result.stderr

@@ -1,0 +1,128 @@
+"""A lost, emptied, truncated or corrupt state store: the run refuses with its own exit code, the
+published dataset stays as it was, and `rebuild-state` restores a store whose next refresh reports
+only real changes; with the origin down after a rebuild, nothing published shrinks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests import synthetic
+from tests.support import origin, read_jsonl, run_colophon
+
+FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
+EXIT_STATE = 65
+
+
+def _crawl(base: str, out: Path) -> tuple[int, str]:
+    result = run_colophon("crawl", base, "--out", str(out), *FAST, "--retries", "0")
+    return result.returncode, result.stdout + result.stderr
+
+
+def _last_changes(out: Path) -> dict[str, set[str]]:
+    runs = json.loads((out / "datapackage.json").read_text())["runs"]
+    ops: dict[str, set[str]] = {"added": set(), "modified": set(), "removed": set()}
+    for change in read_jsonl(out / "changes" / f"{runs[-1]['id']}.jsonl"):
+        ops[change["op"]].add(change["id"])
+    return ops
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garbage_header(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(b"\x00garbage garbage garbage" + data[24:])
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "deleted": lambda p: p.unlink(),
+    "emptied": lambda p: p.write_bytes(b""),
+    "truncated": _truncate,
+    "garbage-header": _garbage_header,
+    "not-a-database": lambda p: p.write_bytes(b"this is not a database\n" * 200),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
+def test_a_damaged_state_store_refuses_then_rebuilds(damage: str, tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=6)
+    out = tmp_path / "out"
+    gone = synthetic.work_path("writer0", 4)
+    with origin(site) as base:
+        assert _crawl(base, out)[0] == 0
+        (site / gone).unlink()
+        assert _crawl(base, out)[0] == 0  # a removal, with its tombstone
+        works = (out / "works.jsonl").read_bytes()
+        tombstones = read_jsonl(out / "tombstones.jsonl")
+        assert [t["id"] for t in tombstones] == [gone]
+
+        DAMAGE[damage](out / "state.sqlite")
+        code, output = _crawl(base, out)
+        assert code == EXIT_STATE, output
+        assert "state.sqlite" in output and "rebuild-state" in output and "Traceback" not in output
+        assert (out / "works.jsonl").read_bytes() == works  # nothing was published over the dataset
+
+        rebuilt = run_colophon("rebuild-state", str(out))
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        if damage not in ("deleted", "emptied"):
+            assert list(out.glob("state.sqlite.damaged-*")), "the damaged store is kept for inspection"
+
+        # The next refresh reports only what really changed: one page edited since.
+        edited = synthetic.work_path("writer0", 1)
+        page = site / edited
+        page.write_text(page.read_text().replace("The text of article 1", "The corrected text of article 1"))
+        code, output = _crawl(base, out)
+        assert code == 0, output
+        assert _last_changes(out) == {"added": set(), "modified": {edited}, "removed": set()}
+        assert read_jsonl(out / "tombstones.jsonl")[0]["id"] == gone  # removals persist
+    assert run_colophon("validate", str(out)).returncode == 0
+
+
+def test_with_the_origin_down_after_a_rebuild_nothing_shrinks(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=6)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        assert _crawl(base, out)[0] == 0
+    before = {name: (out / name).read_bytes() for name in ("works.jsonl", "indexes.jsonl", "tombstones.jsonl")}
+    (out / "state.sqlite").unlink()
+    assert run_colophon("rebuild-state", str(out)).returncode == 0
+    code, output = _crawl(base, out)  # the origin is gone: nothing can be fetched
+    assert code == 3, output
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert run_colophon("validate", str(out)).returncode == 0
+
+
+def test_a_known_page_failing_with_unknown_links_removes_nothing(tmp_path: Path) -> None:
+    """After a rebuild nobody knows where each page leads: if the author index cannot be fetched,
+    the works it lists are not reached, and must not be taken for removed."""
+    site = synthetic.build(tmp_path / "site", authors=1, works=6)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        assert _crawl(base, out)[0] == 0
+        works = len(read_jsonl(out / "works.jsonl"))
+        (out / "state.sqlite").unlink()
+        assert run_colophon("rebuild-state", str(out)).returncode == 0
+        index = site / "archive/writer0/index.htm"
+        index.unlink()
+        index.symlink_to(index.name)  # a link to itself: the origin fails (500) on it, a transient fault
+        code, output = _crawl(base, out)
+    assert code in (0, 1), output
+    assert len(read_jsonl(out / "works.jsonl")) == works
+    assert _last_changes(out)["removed"] == set()
+
+
+def test_rebuild_refuses_a_sound_store_and_a_folder_without_dataset(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=2)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        assert _crawl(base, out)[0] == 0
+    sound = run_colophon("rebuild-state", str(out))
+    assert sound.returncode == 2 and "sound" in sound.stderr
+    empty = run_colophon("rebuild-state", str(tmp_path / "nothing"))
+    assert empty.returncode == 2 and "no published dataset" in empty.stderr
