@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import orjson
@@ -10,8 +9,8 @@ from itemadapter import ItemAdapter
 from pydantic import BaseModel, ValidationError
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from twisted.internet.defer import Deferred
 
+from crawler.environment import ENVIRONMENT_ERRORS, REASON, STAT, stop_for_environment
 from crawler.errors import environment_message
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.items import PageItem
@@ -80,25 +79,19 @@ class StatePipeline:
             changed = spider.state.store(
                 spider.run_id, page_id, record.url, line, data, name, item.links,
                 item.fetch or {"fetched_at": utc_now()}, spider.policy, spider.state.now(), item.frontier_id or page_id)
-        except (OSError, sqlite3.OperationalError) as error:
+        except ENVIRONMENT_ERRORS as error:
             # The machine refused (disk full, read-only, permissions): nothing more can be kept, so
             # the run stops now, unpublished, to resume once the machine is mended.
-            self.environment_failed(error)
+            stop_for_environment(self.crawler, error)
             raise DropItem(f"not stored: {environment_message(error)}") from None
         self.stats.inc_value(f"colophon/records/{name.removesuffix('.jsonl')}")
         self.stats.inc_value("colophon/changed" if changed else "colophon/unchanged")
         return item
 
-    def environment_failed(self, error: BaseException) -> None:
-        if not self.stats.get_value("colophon/environment_error"):
-            self.stats.set_value("colophon/environment_error", environment_message(error))
-            deferred = Deferred.fromCoroutine(self.crawler.engine.close_spider_async(reason="environment_error"))
-            deferred.addErrback(lambda failure: None)  # already closing: nothing to add
-
     def spider_closed(self, spider: Any, reason: str) -> None:
         state = spider.state
         try:
-            if reason == "environment_error" or self.stats.get_value("colophon/environment_error"):
+            if reason == REASON or self.stats.get_value(STAT):
                 return  # nothing published: the run resumes when the machine is mended
             if reason == "shutdown":
                 # Interrupted (a signal): nothing is published and nothing removed; the next run
@@ -146,8 +139,8 @@ class StatePipeline:
                 return
             try:
                 self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report))
-            except (OSError, sqlite3.OperationalError) as error:
+            except ENVIRONMENT_ERRORS as error:
                 # Nothing half-published is ever visible (output.publish); the run resumes next time.
-                self.stats.set_value("colophon/environment_error", environment_message(error))
+                self.stats.set_value(STAT, environment_message(error))
         finally:
             state.close()

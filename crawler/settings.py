@@ -68,6 +68,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ScopedRedirectMiddleware": 600,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.environment.EnvironmentGuard": 50,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.StatePipeline": 900,

@@ -26,6 +26,48 @@ MARC_RELATORS = {"transcription": "transcriber", "markup": "editor", "proofreadi
                  "editing": "editor", "translation": "translator"}
 
 
+# --- text each format can carry --------------------------------------------------------------------
+# Never text: the C0 controls but tab, LF and CR, DEL, the C1 controls, lone surrogates (they have no
+# UTF-8 form) and the Unicode noncharacters. XML 1.0 forbids or discourages every one of them (§2.2),
+# MARC has no place for them, and a page's real text never holds them.
+_NONCHARACTERS = "".join(rf"\U{plane | 0xFFFE:08x}\U{plane | 0xFFFF:08x}" for plane in range(0, 0x110000, 0x10000))
+_NOT_TEXT = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]")
+# Whatever any reader takes for the end of a line (str.splitlines, universal newlines, Unicode), tab, and
+# the information separators (MARC's own field and subfield delimiters among them).
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def clean_text(text: str) -> str:
+    """The text without the characters that are never text: what XML and JSON may carry."""
+    return _NOT_TEXT.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """Clean text on one line, each run of line breaks a space: what a line-oriented format
+    (RIS, BibTeX) or a MARC field may carry."""
+    return clean_text(_LINE_BREAKS.sub(" ", text)).strip()
+
+
+def _json_safe(value: Any) -> Any:
+    """A JSON value with every string in it cleaned."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _child(parent: etree._Element, tag: str, text: str | None = None, /, **attributes: str) -> etree._Element:
+    """A new element under ``parent``: every XML text node and attribute the exports write goes
+    through here, so none carries a character XML forbids."""
+    element = etree.SubElement(parent, tag, {name: clean_text(value) for name, value in attributes.items()})
+    if text is not None:
+        element.text = clean_text(text)
+    return element
+
+
 # --- reading a record ---------------------------------------------------------------------------
 def person(name: str) -> dict[str, str]:
     """'Joseph Hansen' -> {family: Hansen, given: Joseph}; a single word is a literal name."""
@@ -107,7 +149,7 @@ def iso_date(date: dict[str, Any] | None) -> str | None:
     if not date or not date.get("value") or date["precision"] == "decade":
         return None
     year, month, day, _ = _point(date["value"].split("/")[0])
-    if date["precision"] == "range":
+    if date["precision"] == "range" and "/" in date["value"]:
         end = _point(date["value"].split("/")[1])
         return date["value"] if end[3] is None and _point(date["value"].split("/")[0])[3] is None else str(year)
     if month is None:
@@ -129,8 +171,12 @@ def credits_of(work: dict[str, Any], role: str) -> list[str]:
 
 
 def accessed(work: dict[str, Any]) -> str | None:
-    fetched = (work.get("provenance") or {}).get("fetched_at")
-    return fetched[:10] if fetched else None
+    """The day the page was fetched (ISO 8601), if its timestamp starts with a real date."""
+    fetched = (work.get("provenance") or {}).get("fetched_at") or ""
+    try:
+        return dt.date.fromisoformat(fetched[:10]).isoformat()
+    except ValueError:
+        return None
 
 
 def container(work: dict[str, Any]) -> str | None:
@@ -161,7 +207,7 @@ def csl_item(work: dict[str, Any]) -> dict[str, Any]:
                        ("source", "Marxists Internet Archive"), ("note", _byline_note(work))):
         if value:
             item[key] = value
-    return item
+    return dict(_json_safe(item))
 
 
 def _byline_note(work: dict[str, Any]) -> str | None:
@@ -172,11 +218,43 @@ def _byline_note(work: dict[str, Any]) -> str | None:
 
 
 # --- BibTeX ----------------------------------------------------------------------------------------
-_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
+# LaTeX's ten special characters. BibTeX counts every brace, escaped or not, so a brace without its
+# partner is written as a command that holds no brace of its own.
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+                 "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+UNPAIRED_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+# Characters a URL may not hold (RFC 3986) that would break a braced value read verbatim.
+_URL_UNSAFE = re.compile(r"[{}\\\s]")
+
+
+def _unpaired_braces(text: str) -> set[int]:
+    """Positions of the braces in ``text`` that have no partner."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for n, char in enumerate(text):
+        if char == "{":
+            opened.append(n)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                unpaired.add(n)
+    return unpaired | set(opened)
 
 
 def bibtex_escape(text: str) -> str:
-    return _BIBTEX_SPECIAL.sub(r"\\\1", text.replace("\\", r"\textbackslash{}"))
+    """Text as the inside of a braced BibTeX value: one line, LaTeX's special characters escaped,
+    its braces balanced whatever the text holds."""
+    text = one_line(text)
+    unpaired = _unpaired_braces(text)
+    return "".join(UNPAIRED_BRACE[char] if n in unpaired else LATEX_SPECIAL.get(char, char)
+                   for n, char in enumerate(text))
+
+
+def bibtex_url(url: str) -> str:
+    """A URL as the inside of a braced value that biblatex reads verbatim: percent-encoded where
+    it holds what a URL may not."""
+    return _URL_UNSAFE.sub(lambda match: "".join(f"%{byte:02X}" for byte in match[0].encode()), one_line(url))
 
 
 def _ascii(text: str) -> str:
@@ -188,7 +266,7 @@ class BibtexKeys:
         self.used: set[str] = set()
 
     def key(self, work: dict[str, Any]) -> str:
-        slug = _ascii((work.get("author") or {}).get("slug") or "anon").lower()
+        slug = _ascii((work.get("author") or {}).get("slug") or "").lower() or "anon"
         date = issued(work)
         year = date["value"][:4] if date else "nd"
         word = next((_ascii(w).lower() for w in work["title"].split() if len(_ascii(w)) > 3), "work")
@@ -228,12 +306,13 @@ def bibtex_entry(work: dict[str, Any], key: str) -> str:
                ("note", _byline_note(work))]
     lines = [f"@{entry_type}{{{key},"]
     for field, value in fields:
-        if not value:
+        text = (bibtex_url if field == "url" else bibtex_escape)(value or "")
+        if not text:
             continue
         if field == "month":
-            lines.append(f"  {field} = {value},")  # the standard month macro
+            lines.append(f"  {field} = {text},")  # the standard month macro
         else:
-            lines.append(f"  {field} = {{{bibtex_escape(value) if field not in ('url',) else value}}},")
+            lines.append(f"  {field} = {{{text}}},")
     lines.append("}")
     return "\n".join(lines) + "\n\n"
 
@@ -265,7 +344,8 @@ def ris_record(work: dict[str, Any]) -> str:
     if accessed(work):
         lines.append(("Y2", accessed(work).replace("-", "/")))  # type: ignore[union-attr]
     lines += [("DB", "Marxists Internet Archive"), ("N1", _byline_note(work))]
-    body = "".join(f"{tag}  - {value}\n" for tag, value in lines if value)
+    values = ((tag, one_line(value or "")) for tag, value in lines)
+    body = "".join(f"{tag}  - {value}\n" for tag, value in values if value)
     return body + "ER  - \n\n"
 
 
@@ -275,8 +355,9 @@ def dc_element(work: dict[str, Any]) -> etree._Element:
     root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
 
     def add(name: str, value: str | None) -> None:
-        if value:
-            etree.SubElement(root, f"{{{DC}}}{name}").text = value
+        text = clean_text(value or "")
+        if text.strip():
+            _child(root, f"{{{DC}}}{name}", text)
 
     title = work["title"] + (f": {work['subtitle']}" if work.get("subtitle") else "")
     add("title", title)
@@ -361,7 +442,7 @@ def jsonld_node(work: dict[str, Any]) -> dict[str, Any]:
             parent = issue
         node["isPartOf"] = parent
     node["publisher"] = {"@type": "Organization", "name": "Marxists Internet Archive"}
-    return {k: v for k, v in node.items() if v is not None}
+    return dict(_json_safe({k: v for k, v in node.items() if v is not None}))
 
 
 # --- MARCXML ---------------------------------------------------------------------------------------------
@@ -378,26 +459,27 @@ def marc_record(work: dict[str, Any], status: str = "n") -> etree._Element:
     record = etree.Element(f"{{{MARC}}}record", nsmap={None: MARC})
     kind = work_type(work)
     level = {"book": "m", "chapter": "a"}.get(kind, "b")
-    etree.SubElement(record, f"{{{MARC}}}leader").text = f"00000{status}a{level} a2200000 i 4500"
+    _child(record, f"{{{MARC}}}leader", f"00000{status}a{level} a2200000 i 4500")
 
     def control(tag: str, value: str) -> None:
-        element = etree.SubElement(record, f"{{{MARC}}}controlfield", tag=tag)
-        element.text = value
+        _child(record, f"{{{MARC}}}controlfield", value, tag=tag)
 
     def data(tag: str, ind1: str, ind2: str, *subfields: tuple[str, str | None]) -> None:
-        present = [(code, value) for code, value in subfields if value]
+        present = [(code, text) for code, value in subfields if (text := one_line(value or ""))]
         if not present:
             return
-        field = etree.SubElement(record, f"{{{MARC}}}datafield", tag=tag, ind1=ind1, ind2=ind2)
+        field = _child(record, f"{{{MARC}}}datafield", tag=tag, ind1=ind1, ind2=ind2)
         for code, value in present:
-            etree.SubElement(field, f"{{{MARC}}}subfield", code=code).text = value
+            _child(field, f"{{{MARC}}}subfield", value, code=code)
 
-    control("001", work["id"])
+    control("001", one_line(work["id"]))
     date = issued(work)
-    year = date["value"][:4] if date else "uuuu"
+    year = date["value"][:4].replace("X", "u") if date else "uuuu"  # MARC's unknown digit is u
     entered = (accessed(work) or dt.date.today().isoformat()).replace("-", "")[2:8]
     language = marc_language(work.get("language"))
-    control("008", f"{entered}{'s' if date else 'n'}{year}    xx {' ' * 17}{language}  d")
+    # 40 positions: 00-05 entered, 06 date type, 07-14 dates, 15-17 place, 18-34 material,
+    # 35-37 language, 38 modified record, 39 cataloguing source.
+    control("008", f"{entered}{'s' if date else 'n'}{year}    xx {' ' * 17}{language} d")
     data("024", "7", " ", ("a", work["url"]), ("2", "uri"))
     data("041", " ", " ", ("a", language))
     name = (work.get("author") or {}).get("name")
@@ -437,8 +519,8 @@ def marc_record(work: dict[str, Any], status: str = "n") -> etree._Element:
 
 def marc_deleted(change: dict[str, Any]) -> etree._Element:
     record = etree.Element(f"{{{MARC}}}record", nsmap={None: MARC})
-    etree.SubElement(record, f"{{{MARC}}}leader").text = "00000da  a2200000 i 4500"
-    etree.SubElement(record, f"{{{MARC}}}controlfield", tag="001").text = change["id"]
+    _child(record, f"{{{MARC}}}leader", "00000da  a2200000 i 4500")
+    _child(record, f"{{{MARC}}}controlfield", one_line(change["id"]), tag="001")
     return record
 
 

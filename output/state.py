@@ -130,7 +130,9 @@ def check_state_file(folder: Path) -> None:
     valid_for = struct.unpack(">I", header[92:96])[0]
     if page_size < 512 or page_size & (page_size - 1):
         raise StateCorrupt(path, f"not an SQLite database (page size {page_size}); {REBUILD_HINT}")
-    if valid_for == change_counter and pages and size < pages * page_size:
+    wal = folder / f"{STATE_FILE}-wal"
+    pending_wal = wal.exists() and wal.stat().st_size > 0  # its frames complete the file: SQLite's to read
+    if valid_for == change_counter and pages and size < pages * page_size and not pending_wal:
         raise StateCorrupt(path, f"truncated ({size} bytes of {pages * page_size}); {REBUILD_HINT}")
 
 
@@ -223,10 +225,11 @@ class StateStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import ValidationError
 
 from crawler.extract.catalogue import Catalogue
@@ -9,6 +11,7 @@ from crawler.extract.page import (
     EXTRACTOR_VERSION,
     ExtractError,
     Fetch,
+    Page,
     extract_page,
     page_links,
     parse_page,
@@ -17,33 +20,55 @@ from models import Index, OtherPage, Reject, Work, utc_now
 
 Record = Work | Index | OtherPage
 
-__all__ = ["EXTRACTOR_VERSION", "Catalogue", "ExtractError", "Fetch", "Record", "harvest", "harvest_links"]
+__all__ = ["EXTRACTOR_VERSION", "Catalogue", "ExtractError", "Fetch", "Harvest", "Record", "harvest",
+           "harvest_links", "harvest_page"]
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """What one page gave: its record (or a Reject), every page it links to, and how many
+    characters XML 1.0 cannot carry were removed from it (0 for a page rejected before it was read)."""
+
+    record: Record | Reject
+    links: list[str]
+    removed_characters: int
+
+
+def harvest_page(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
+                 fetch: Fetch | None = None) -> Harvest:
+    """The page's record (or a Reject with a stable code) and its links, from one parse: never an
+    exception for bad input."""
+    fetch = fetch or Fetch()
+    fetched_at = fetch.fetched_at or utc_now()
+    page: Page | None = None
+    links: list[str] = []
+    try:
+        page = parse_page(body, url, page_id, fetch.charset)
+        links = page_links(page)
+        record: Record | Reject = extract_page(page, catalogue, fetch)
+    except ExtractError as error:
+        record = Reject(url=url, stage="extract", code=error.code, message=error.message, fetched_at=fetched_at)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        record = Reject(url=url, stage="validate", code=first["type"].replace("-", "_"),
+                        message=f"{where}: {first['msg']}", fetched_at=fetched_at)
+    except RecursionError:
+        # Flattening unwraps nests of repeated elements only: a nest of distinct ones reaches the
+        # fallback parse's 2048 levels, deeper than the walks over the tree can recurse.
+        record = Reject(url=url, stage="extract", code="too_deep",
+                        message="the page nests elements too deeply to read", fetched_at=fetched_at)
+    return Harvest(record, links, page.removed_characters if page is not None else 0)
 
 
 def harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
             fetch: Fetch | None = None) -> Record | Reject:
     """The page's record, or a Reject with a stable code: never an exception for bad input."""
-    return harvest_links(body, url, page_id, catalogue, fetch)[0]
+    return harvest_page(body, url, page_id, catalogue, fetch).record
 
 
 def harvest_links(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
                   fetch: Fetch | None = None) -> tuple[Record | Reject, list[str]]:
     """The page's record (or Reject) and every page it links to, from one parse."""
-    fetch = fetch or Fetch()
-    fetched_at = fetch.fetched_at or utc_now()
-    links: list[str] = []
-    try:
-        page = parse_page(body, url, page_id, fetch.charset)
-        links = page_links(page)
-        return extract_page(page, catalogue, fetch), links
-    except ExtractError as error:
-        return Reject(url=url, stage="extract", code=error.code, message=error.message,
-                      fetched_at=fetched_at), links
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return Reject(url=url, stage="validate", code=first["type"].replace("-", "_"),
-                      message=f"{where}: {first['msg']}", fetched_at=fetched_at), links
-    except RecursionError:
-        return Reject(url=url, stage="extract", code="too_deep",
-                      message="the page nests elements too deeply to read", fetched_at=fetched_at), links
+    result = harvest_page(body, url, page_id, catalogue, fetch)
+    return result.record, result.links

@@ -22,14 +22,18 @@ from crawler.extract.colophon import (
     split_lines,
 )
 from crawler.extract.dates import find_date, parse_date, url_date
-from crawler.extract.decode import decode_html
+from crawler.extract.decode import decode_html, xml_safe
+from crawler.extract.document import document_text_size, flatten, text_size
 from crawler.extract.vocab import (
+    BODY_LOST_MIN_TEXT,
+    BODY_LOST_SHARE,
     CARDINALS,
     CHAPTER_HEADING,
     CONCLUDED,
     CONTINUED,
     CONTINUED_FROM,
     EDITORIAL_NOTE,
+    FLATTEN_DEPTH,
     LAST_UPDATED,
     NAV_CLASSES,
     NON_WORK_PAGES,
@@ -554,6 +558,7 @@ class Page:
     sha256: str
     language: str
     page_title: str
+    removed_characters: int = 0  # characters XML cannot carry, removed from the document
 
 
 def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) -> Page:
@@ -563,28 +568,60 @@ def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) 
     if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))):
         raise ExtractError("not_html", "the body is binary, not HTML")
     text, encoding = decode_html(body, charset)
+    text, removed = xml_safe(text)
     text = _XML_DECL.sub("", text, count=1)
     if "<" not in text[:4096]:
         raise ExtractError("not_html", "the body holds no markup")
+    tree, body_el, blocks = _read(text)
+    if _lost(text, tree, blocks):
+        # The parser stopped early: read the document again flattened (see document.flatten), with
+        # no limit on the size of a text node.
+        tree, body_el, blocks = _read(flatten(text, FLATTEN_DEPTH), html.HTMLParser(huge_tree=True))
+        if _lost(text, tree, blocks):
+            raise ExtractError("body_lost", f"the parsed page keeps {text_size(tree.text_content())} of the "
+                               f"{document_text_size(text)} characters of text the document holds")
+    return Page(
+        id=page_id,
+        url=url,
+        tree=tree,
+        body=body_el,
+        blocks=blocks,
+        encoding=encoding,
+        sha256=hashlib.sha256(body).hexdigest(),
+        language=language_of(page_id),
+        page_title=_page_title(tree),
+        removed_characters=removed,
+    )
+
+
+def _read(text: str, parser: html.HTMLParser | None = None) -> tuple[html.HtmlElement, html.HtmlElement, list[Block]]:
+    """The document's tree (scripts, styles and comments removed), its body and its blocks."""
     try:
-        tree = html.document_fromstring(text)
+        tree = html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as error:
         raise ExtractError("parse_error", f"the HTML could not be parsed: {error}") from error
     etree.strip_elements(tree, "script", "style", "noscript", etree.Comment, with_tail=False)
     body_el = tree.find("body")
     if body_el is None:
         body_el = tree
-    return Page(
-        id=page_id,
-        url=url,
-        tree=tree,
-        body=body_el,
-        blocks=blocks_of(body_el),
-        encoding=encoding,
-        sha256=hashlib.sha256(body).hexdigest(),
-        language=language_of(page_id),
-        page_title=_page_title(tree),
-    )
+    return tree, body_el, blocks_of(body_el)
+
+
+def _lost(text: str, tree: html.HtmlElement, blocks: list[Block]) -> bool:
+    """The tree keeps less than BODY_LOST_SHARE of the text the document holds (see vocab)."""
+    # The document's text is never longer than the document, and the blocks' text is part of the
+    # tree's: these bounds settle almost every page before the document itself is measured.
+    floor = BODY_LOST_SHARE * len(text)
+    in_blocks = 0
+    for block in blocks:
+        in_blocks += len(block.text) - block.words  # no more than its characters, spaces aside
+        if in_blocks >= floor:
+            return False
+    kept = text_size(tree.text_content())
+    if kept >= floor:
+        return False
+    held = document_text_size(text)
+    return held >= BODY_LOST_MIN_TEXT and kept < BODY_LOST_SHARE * held
 
 
 def _provenance(page: Page, fetch: Fetch) -> Provenance:

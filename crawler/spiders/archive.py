@@ -13,7 +13,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.extract import Catalogue, Fetch, harvest_links
+from crawler.extract import Catalogue, Fetch, harvest_page
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.failures import FetchRefused, RobotsForbidden, failure_code
 from crawler.frontier import Policy, StateStore, open_run
@@ -91,7 +91,8 @@ class ArchiveSpider(scrapy.Spider):
         if self.resumed and self.state.frontier_size(self.run_id):
             pending = self.state.pending(self.run_id)
             self.logger.info("resuming run %s: %d pages still to visit", self.run_id, len(pending))
-            yield from self._visit([(url, leaf) for _, url, leaf in pending], enqueue=False)
+            # Addressed by id under today's root: the same pages, even if the archive moved port or host.
+            yield from self._visit([(self._urls([page_id])[0], leaf) for page_id, _, leaf in pending], enqueue=False)
             return
         starts = []
         for url in self.start_args:
@@ -202,7 +203,10 @@ class ArchiveSpider(scrapy.Spider):
             charset=charset,
         )
         url = self.site.canonical(response.url) or response.url
-        record, links = harvest_links(response.body, url, page_id, self.catalogue, fetch)
+        harvest = harvest_page(response.body, url, page_id, self.catalogue, fetch)
+        record, links = harvest.record, harvest.links
+        if harvest.removed_characters:
+            stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
         # The children enter the frontier before the page is stored: a kill in between leaves
         # the page to fetch again, never children that nobody will visit.
         requests = [] if isinstance(record, Reject) else list(self._visit(self._targets(record, links, url, leaf)))

@@ -144,6 +144,8 @@ def test_no_record_holds_a_character_xml_forbids(crawl: dict[str, Any]) -> None:
     assert not FORBIDDEN & set(flat)
     controls = next(w for w in read_jsonl(crawl["out"] / "works.jsonl") if w["id"].endswith("controls.htm"))
     assert controls["title"].startswith("Control Char")
+    report = json.loads(next((crawl["out"] / "runs").glob("*.json")).read_text())
+    assert report["counts"]["characters_removed"] >= 8  # counted in the run report
 
 
 def test_links_that_are_not_pages_of_the_archive_are_never_requested(crawl: dict[str, Any]) -> None:
