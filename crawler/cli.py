@@ -20,7 +20,8 @@ from crawler.errors import (
     UsageError,
     environment_message,
 )
-from crawler.extract import Catalogue, harvest
+from crawler.extract import Catalogue, harvest_links
+from crawler.extract.inherit import Inheritance, link_ids
 from models import record_schemas
 
 DEFAULT_BASE_URL = "https://www.marxists.org/"
@@ -45,7 +46,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if not base_url.startswith(("http://", "https://", "file://")):
         raise UsageError(f"extract: --base-url must be an http(s):// or file:// URL, got {args.base_url!r}")
     catalogue = Catalogue.from_root(root)
-    out = sys.stdout.buffer
+    records: list[dict[str, object]] = []
+    tocs: list[tuple[dict[str, object], list[str]]] = []
+    parts: list[tuple[str, str, str]] = []
     for path in _pages([Path(p) for p in args.paths]):
         resolved = path.resolve()
         try:
@@ -53,8 +56,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"extract: {path} is not inside --root {root}") from None
         url = urljoin(base_url, quote(page_id))
-        record = harvest(resolved.read_bytes(), url, page_id, catalogue)
-        out.write(orjson.dumps(record.model_dump(mode="json", exclude_none=False)) + b"\n")
+        record, links = harvest_links(resolved.read_bytes(), url, page_id, catalogue)
+        data = record.model_dump(mode="json", exclude_none=False)
+        records.append(data)
+        # What a record inherits from the pages beside it, decided as a crawl decides it.
+        if data.get("kind") == "toc":
+            tocs.append((data, link_ids(links, base_url)))
+        series = data.get("series")
+        if isinstance(series, dict) and series.get("next_url"):
+            parts.append((page_id, url, str(series["next_url"])))
+    inheritance = Inheritance.build(tocs, parts)
+    out = sys.stdout.buffer
+    for data in records:
+        out.write(orjson.dumps(inheritance.apply(data) or data) + b"\n")
     out.flush()
     return 0
 

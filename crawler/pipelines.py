@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.environment import ENVIRONMENT_ERRORS, REASON, STAT, stop_for_environment
 from crawler.errors import environment_message
 from crawler.extract import EXTRACTOR_VERSION
+from crawler.extract.inherit import Inheritance
 from crawler.items import PageItem
 from models import Index, OtherPage, Reject, Work, utc_now
 from output.publish import publish
@@ -20,6 +21,20 @@ from output.publish import publish
 FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl", OtherPage: "other.jsonl"}
 # Duplicates need no pipeline of their own: the state store and the frontier are keyed by page id,
 # so a page reached under two URLs ("/" and "/index.htm") is fetched and kept once.
+
+
+def _inheritance(state: Any) -> Any:
+    """What each published record inherits (crawler.extract.inherit), from the pages in the store."""
+    inheritance = Inheritance.build(
+        ((orjson.loads(record), orjson.loads(links or b"[]")) for _, _, record, links in state.tocs()),
+        state.series_links())
+
+    def finish(page_id: str, line: bytes) -> bytes:
+        inherited = inheritance.apply(orjson.loads(line)) if (
+            page_id in inheritance.chapter_of or page_id in inheritance.previous_of) else None
+        return line if inherited is None else orjson.dumps(inherited) + b"\n"
+
+    return finish
 
 
 class ValidatePipeline:
@@ -138,7 +153,8 @@ class StatePipeline:
                                                       "unpublished": True, "changes": {}})
                 return
             try:
-                self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report))
+                self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report,
+                                                             finish=_inheritance(state)))
             except ENVIRONMENT_ERRORS as error:
                 # Nothing half-published is ever visible (output.publish); the run resumes next time.
                 self.stats.set_value(STAT, environment_message(error))

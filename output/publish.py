@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import unquote
 
 import orjson
 
-from models import SCHEMA_VERSION, PartOf, Work, utc_now
+from models import SCHEMA_VERSION, utc_now
 from output import faults
 from output.atomic import fsync_dir
 from output.dataset import FILES, schema_files
@@ -44,7 +44,8 @@ from output.snapshot import (
 )
 from output.state import StateStore, record_hash
 
-CHANGE_FILES = ("works.jsonl", "indexes.jsonl")  # consumers' records; rejects and others are not
+CHANGE_FILES = ("works.jsonl", "indexes.jsonl")
+Finish = Callable[[str, bytes], bytes]  # consumers' records; rejects and others are not
 LEGACY_JOURNAL = ".publish.journal"
 
 
@@ -192,61 +193,17 @@ def previous_datapackage(folder: Path) -> dict[str, Any]:
         return {}
 
 
-class _Inheritance:
-    """What chapters take from their contents page, and which part links back to which (by id)."""
-
-    def __init__(self, state: StateStore) -> None:
-        self.chapter_of: dict[str, tuple[str, str, dict[str, Any]]] = {}
-        for toc_id, url, record, links in state.tocs():
-            toc = orjson.loads(record)
-            folder = toc_id.rsplit("/", 1)[0] + "/" if "/" in toc_id else ""
-            for link in orjson.loads(links or b"[]"):
-                if link.startswith(folder) and "/" not in link[len(folder):] and link != toc_id:
-                    self.chapter_of.setdefault(link, (toc_id, url, toc))
-        self.previous_of: dict[str, str] = {}
-        for page_id, url, next_url in state.series_links():
-            root = url[: len(url) - len(page_id)]
-            if next_url.startswith(root):
-                self.previous_of.setdefault(unquote(next_url[len(root):]), url)
-
-    def apply(self, page_id: str, line: bytes) -> bytes:
-        toc_entry = self.chapter_of.get(page_id)
-        previous = self.previous_of.get(page_id)
-        if toc_entry is None and previous is None:
-            return line
-        data = orjson.loads(line)
-        if data.get("kind") not in ("work", "toc"):
-            return line
-        changed = False
-        if toc_entry is not None and data["kind"] == "work":
-            _, toc_url, toc = toc_entry
-            root = data["url"][: len(data["url"]) - len(page_id)]
-            toc_url = root + toc["id"]  # the contents page as reached from this record's host
-            if data.get("part_of") is None:
-                data["part_of"] = PartOf(title=toc["title"], url=toc_url).model_dump(mode="json")
-            for key in ("citation", "date"):
-                if data.get(key) is None and toc.get(key) is not None:
-                    data[key] = toc[key]
-            if data["licence"]["status"] == "unknown" and toc["licence"]["status"] != "unknown":
-                data["licence"] = toc["licence"]
-            translators = [c for c in toc["credits"] if c["role"] == "translation"]
-            if translators and not any(c["role"] == "translation" for c in data["credits"]):
-                data["credits"] = [*data["credits"], *translators]
-            changed = True
-        if previous and data.get("series") and data["series"].get("previous_url") is None:
-            data["series"]["previous_url"] = previous
-            changed = True
-        if not changed:
-            return line
-        return orjson.dumps(Work.model_validate(data).model_dump(mode="json")) + b"\n"
+def _as_stored(page_id: str, line: bytes) -> bytes:
+    return line
 
 
-def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, Any]) -> dict[str, Any]:
-    """Publish the run; returns the report, completed with the change counts."""
+def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, Any],
+            finish: Finish = _as_stored) -> dict[str, Any]:
+    """Publish the run; returns the report, completed with the change counts. `finish` turns a stored
+    record line into the published one (what a chapter inherits from its book, for instance)."""
     folder = state.folder
     recover(state)
     stage = _Staged(folder, run)
-    inheritance = _Inheritance(state)
     removals = state.to_remove(run) if complete else []
     removed_ids = {page_id for page_id, _, _ in removals}
     changes = stage.writer(f"{CHANGES_DIR}/{run}.jsonl")
@@ -259,7 +216,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     for page_id, url, file, line, published_hash in state.live():
         if page_id in removed_ids:
             continue
-        final = inheritance.apply(page_id, line)
+        final = finish(page_id, line)
         stage.writer(file).write_line(final)
         faults.point("publish.staging")
         if file not in CHANGE_FILES:
