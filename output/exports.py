@@ -455,6 +455,18 @@ def marc_language(code: str | None) -> str:
     return str(getattr(language, "bibliographic", None) or language.alpha_3)
 
 
+# 008/18-34 for language material (MARC 21 Bibliographic, 008): blank where blank means "none" or
+# "unknown", `|` (no attempt to code) where the position has no blank value.
+# Books (leader/07 m, a): 18-21 illustrations, 22 audience, 23 form of item, 24-27 nature of contents,
+# 28 government publication, 29 conference (|), 30 festschrift (|), 31 index (|), 32 undefined,
+# 33 literary form (|), 34 biography.
+MARC_008_BOOK = "    " + " " + " " + "    " + " " + "|||" + " " + "|" + " "
+# Continuing resources (leader/07 b, an article of a periodical): 18 frequency, 19 regularity (|),
+# 20 undefined, 21 type, 22 form of original, 23 form of item, 24 nature of work, 25-27 contents,
+# 28 government publication, 29 conference (|), 30-32 undefined, 33 original script, 34 entry convention (|).
+MARC_008_SERIAL_PART = " " + "|" + " " + " " + " " + " " + " " + "   " + " " + "|" + "   " + " " + "|"
+
+
 def marc_record(work: dict[str, Any], status: str = "n") -> etree._Element:
     record = etree.Element(f"{{{MARC}}}record", nsmap={None: MARC})
     kind = work_type(work)
@@ -479,7 +491,9 @@ def marc_record(work: dict[str, Any], status: str = "n") -> etree._Element:
     language = marc_language(work.get("language"))
     # 40 positions: 00-05 entered, 06 date type, 07-14 dates, 15-17 place, 18-34 material,
     # 35-37 language, 38 modified record, 39 cataloguing source.
-    control("008", f"{entered}{'s' if date else 'n'}{year}    xx {' ' * 17}{language} d")
+    dates = f"s{year}    " if date else "nuuuuuuuu"
+    material = MARC_008_SERIAL_PART if level == "b" else MARC_008_BOOK
+    control("008", f"{entered}{dates}xx {material}{language} d")
     data("024", "7", " ", ("a", work["url"]), ("2", "uri"))
     data("041", " ", " ", ("a", language))
     name = (work.get("author") or {}).get("name")

@@ -160,3 +160,57 @@ def test_oai_dc_is_well_formed_in_the_right_namespaces() -> None:
     assert article.findtext(f"{{{DC}}}source").startswith("The Weekly Worker, Vol. XIV No. 18")
     chapter_relations = [e.text for e in records[1].findall(f"{{{DC}}}relation")]
     assert "https://www.marxists.org/archive/weber/1925/farmers/index.htm" in chapter_relations
+
+
+# MARC 21 Bibliographic 008, position by position (all materials 00-17 and 35-39; 18-34 by material
+# type: books for leader/07 a or m, continuing resources for leader/07 b). Values and their meaning
+# from the standard: each case is (start, end, expected, what the standard calls it).
+MARC_008_ALL = [
+    (0, 6, "260102", "date entered on file, yymmdd (the access date of the fixture)"),
+    (6, 7, "s", "type of date: single known date"),
+    (11, 15, "    ", "date 2: blank for a single date"),
+    (15, 18, "xx ", "place of publication: no place, unknown, or undetermined"),
+    (35, 38, "eng", "language (MARC code list for languages)"),
+    (38, 39, " ", "modified record: not modified"),
+    (39, 40, "d", "cataloguing source: other"),
+]
+MARC_008_BOOK = [
+    (18, 22, "    ", "illustrations: no illustrations"), (22, 23, " ", "target audience: unknown or not specified"),
+    (23, 24, " ", "form of item: none of the following"), (24, 28, "    ", "nature of contents: none"),
+    (28, 29, " ", "government publication: not one"), (29, 30, "|", "conference publication: no attempt to code"),
+    (30, 31, "|", "festschrift: no attempt to code"), (31, 32, "|", "index: no attempt to code"),
+    (32, 33, " ", "undefined"), (33, 34, "|", "literary form: no attempt to code"),
+    (34, 35, " ", "biography: no biographical material"),
+]
+MARC_008_SERIAL_PART = [
+    (18, 19, " ", "frequency: no determinable frequency"), (19, 20, "|", "regularity: no attempt to code"),
+    (20, 21, " ", "undefined"), (21, 22, " ", "type of continuing resource: none of the following"),
+    (22, 23, " ", "form of original item: none of the following"), (23, 24, " ", "form of item: none of the following"),
+    (24, 25, " ", "nature of entire work: not specified"), (25, 28, "   ", "nature of contents: not specified"),
+    (28, 29, " ", "government publication: not one"), (29, 30, "|", "conference publication: no attempt to code"),
+    (30, 33, "   ", "undefined"), (33, 34, " ", "original alphabet or script: no alphabet or script given"),
+    (34, 35, "|", "entry convention: no attempt to code"),
+]
+
+
+@pytest.mark.parametrize(("case", "year", "positions"), [
+    (case, year, (start, end, want, meaning))
+    for case, year, material in [("article-in-series", "1947", MARC_008_SERIAL_PART),
+                                 ("book-chapter", "1925", MARC_008_BOOK),
+                                 ("translated-work", "1972", MARC_008_BOOK)]
+    for start, end, want, meaning in [*MARC_008_ALL, (7, 11, year, "date 1"), *material]
+], ids=lambda value: value if isinstance(value, str) else f"{value[0]:02d}-{value[1] - 1:02d}"
+    if isinstance(value, tuple) else None)
+def test_marc_008_position_by_position(case: str, year: str, positions: tuple[int, int, str, str]) -> None:
+    start, end, want, meaning = positions
+    record = pymarc.parse_xml_to_array(io.BytesIO(render("marcxml", case)))[0]
+    field = record["008"].data
+    assert len(field) == 40
+    assert field[start:end] == want, f"008/{start:02d}-{end - 1:02d} ({meaning})"
+
+
+def test_marc_008_for_a_work_without_a_date() -> None:
+    undated = {**work("book-chapter"), "date": None, "citation": None}
+    record = pymarc.parse_xml_to_array(io.BytesIO(b"".join(export("marcxml", [undated], []))))[0]
+    field = record["008"].data
+    assert len(field) == 40 and field[6] == "n" and field[7:15] == "uuuuuuuu"  # dates unknown
