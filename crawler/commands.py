@@ -235,7 +235,9 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.urls import to_url
+    from urllib.parse import urlsplit
+
+    from crawler.urls import Site, to_url
 
     if args.start_list:
         try:
@@ -254,6 +256,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
     try:
         starts = [] if args.sample else [to_url(s) for s in args.starts]
+        for start in starts:
+            parts = urlsplit(start)
+            if parts.scheme in ("http", "https") and (not parts.hostname or parts.username or parts.password):
+                raise ValueError(f"{start!r} must name a host, without a user or password")
+        if starts:
+            Site.for_starts(starts, args.scope, args.root_url)  # every start under the archive root
     except ValueError as error:
         raise UsageError(f"crawl: {error}") from None
     from output.state import StateStore
@@ -277,8 +285,8 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
         print(f"colophon: error: {stats['colophon/environment_error']}", file=sys.stderr)
         print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")
         return EXIT_ENVIRONMENT
-    if run.get("interrupted"):
-        print(f"Crawl interrupted: run {run['id']} will resume on the next run on {out.resolve()}")
+    if run.get("interrupted") or (not run and reason == "shutdown"):
+        print(f"Crawl interrupted: run {run.get('id', '')} will resume on the next run on {out.resolve()}")
         return EXIT_INTERRUPTED
     counts = run.get("counts", {})
     changes = run.get("changes", {})
@@ -307,23 +315,27 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
 def cmd_rebuild_state(args: argparse.Namespace) -> int:
     from output.rebuild import rebuild_state, set_aside
     from output.snapshot import BrokenDataset, NoDataset, has_dataset
-    from output.state import StateStore, StateStoreError
+    from output.state import StateStore, StateStoreError, lock_folder, release_folder
 
     folder = Path(args.folder)
     if not folder.is_dir() or not has_dataset(folder):
         raise UsageError(f"rebuild-state: {folder} holds no published dataset to rebuild from")
+    lock = lock_folder(folder)  # held from the check to the rebuilt store: no run can start in between
     try:
-        StateStore.open(folder, create=False).close()
-    except StateStoreError:
-        pass  # missing or damaged: what this command is for
-    else:
-        if not args.force:
-            raise UsageError(f"rebuild-state: the state store in {folder} is sound; --force to rebuild it anyway")
-    kept = set_aside(folder)
-    try:
-        counts = rebuild_state(folder)
-    except (NoDataset, BrokenDataset) as error:
-        raise UsageError(f"rebuild-state: {error}") from None
+        try:
+            StateStore.open(folder, create=False, held=lock).close()
+        except StateStoreError:
+            pass  # missing or damaged: what this command is for
+        else:
+            if not args.force:
+                raise UsageError(f"rebuild-state: the state store in {folder} is sound; --force to rebuild it anyway")
+        kept = set_aside(folder)
+        try:
+            counts = rebuild_state(folder, held=lock)
+        except (NoDataset, BrokenDataset) as error:
+            raise UsageError(f"rebuild-state: {error}") from None
+    finally:
+        release_folder(lock)
     print(f"Rebuilt {folder / 'state.sqlite'}: {counts['records']} records, {counts['tombstones']} tombstones, "
           f"{counts['runs']} runs" + (f"; the old store is kept as {kept.name}" if kept else ""))
     print("The next crawl fetches every page again and reports only what really changed.")

@@ -43,6 +43,10 @@ def open_run(settings: Any) -> CrawlRun:
     recover(state)
     interrupted = state.interrupted_run()
     run_id = interrupted or settings.get("COLOPHON_RUN_ID") or new_run_id()
+    if not interrupted and run_id in {r["run"] for r in state.runs()}:
+        # A fixed COLOPHON_RUN_ID (scrapyd's nightly job) names each run, never reuses one: a run's
+        # change set and report are written once.
+        run_id = f"{run_id}-{new_run_id()}"
     started = utc_now()
     state.begin_run(run_id, started, settings.getdict("COLOPHON_RUN_OPTIONS"))
     return CrawlRun(state, policy, run_id, started, interrupted is not None)

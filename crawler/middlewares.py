@@ -16,21 +16,33 @@ from w3lib.url import safe_url_string
 
 from crawler.failures import OffsiteRedirect, OutOfScope, RedirectLimit, RobotsForbidden, TooLarge
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, effective port): `http://h/` and `http://h:80/` are one origin, `https://h/` another."""
     parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return scheme, "", -1
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def allowed(spider: Any, request: Request) -> bool:
-    """Whether a request stays inside the crawl's archive. robots.txt (asked by Scrapy itself) may
-    only come from the archive's own scheme, host and port; everything else must be a page of the
-    archive (under its root, by Site.canonical)."""
+    """Whether a request stays inside the crawl's archive: the archive's own scheme, host and port
+    (robots.txt, asked by Scrapy itself, anywhere on that origin), and for everything else a page
+    under the archive's root (Site.canonical). Links to the archive's other spellings (`http`/`https`,
+    with or without `www.`) are canonicalised before they are requested; a redirect to one of them is
+    a hop off the archive's origin, refused like any other."""
     site = getattr(spider, "site", None)
     if site is None:
         return False
-    if request.meta.get("dont_obey_robotstxt") and request.url.startswith(("http://", "https://")):
-        return _origin(request.url) == _origin(site.root)
+    if _origin(request.url) != _origin(site.root):
+        return False
+    if request.meta.get("dont_obey_robotstxt"):
+        return True
     return site.canonical(request.url) is not None
 
 

@@ -116,7 +116,8 @@ class StatePipeline:
             pending = len(state.pending(spider.run_id))
             stats = self.stats.get_stats()
             unknown_links = stats.get("colophon/links_unknown", 0)
-            complete = reason == "finished" and pending == 0 and not unknown_links
+            start_missing = stats.get("colophon/start_missing", 0)
+            complete = reason == "finished" and pending == 0 and not unknown_links and not start_missing
             report = {
                 "started": spider.started,
                 "finish_reason": reason,
@@ -136,6 +137,7 @@ class StatePipeline:
                     "duplicates": stats.get("colophon/duplicates", 0),
                     "kept_after_failure": stats.get("colophon/kept_after_failure", 0),
                     "links_unknown": unknown_links,
+                    "start_missing": start_missing,
                     "skipped_non_html": stats.get("colophon/skipped_non_html", 0),
                     "robots_forbidden": stats.get("colophon/robots_forbidden", 0),
                     "offsite_refused": stats.get("colophon/scope/refused", 0)

@@ -26,7 +26,7 @@ INDEX_PAGES = ("index.htm", "index.html")  # what a local folder URL stands for,
 
 # Characters no page id may hold: C0, DEL, C1, and the two separators that str.splitlines() also
 # breaks on. An id is written raw into line-oriented exports, where one of these forges a record.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 _MISSING = object()
 _CACHE_SIZE = 200_000  # canonical spellings remembered: navigation links repeat on every page

@@ -107,17 +107,17 @@ def recover(state: StateStore) -> None:
     whatever an undecided one had staged."""
     folder = state.folder
     (folder / LEGACY_JOURNAL).unlink(missing_ok=True)
-    decided = state.last_published()
-    if decided is not None and (folder / GENERATIONS_DIR).is_dir():
-        _complete(folder, decided)
+    recent = state.published_runs(KEEP_GENERATIONS)
+    if recent and (folder / GENERATIONS_DIR).is_dir():
+        _complete(folder, recent[0], recent)
     _sweep(folder)
 
 
-def _complete(folder: Path, run: str) -> None:
+def _complete(folder: Path, run: str, keep: list[str]) -> None:
     """Steps 3 of a decided publication, each one skipped when already done (idempotent)."""
     for target in _feed_files(run):
         staged = folder / f"{target}.tmp"
-        if staged.exists():
+        if staged.exists() and not (folder / target).exists():  # written once, never replaced
             os.replace(staged, folder / target)
             fsync_dir((folder / target).parent)
     faults.point("publish.feed-renamed")
@@ -138,7 +138,7 @@ def _complete(folder: Path, run: str) -> None:
     faults.point("publish.swapped")
     _link_names(folder)
     faults.point("publish.linked")
-    _collect(folder, run)
+    _collect(folder, {run, *keep})
 
 
 def _link_names(folder: Path) -> None:
@@ -158,14 +158,10 @@ def _link_names(folder: Path) -> None:
     fsync_dir(folder)
 
 
-def _collect(folder: Path, current: str) -> None:
-    """Remove generations older than the last KEEP_GENERATIONS (readers in flight finish theirs)."""
-    base = folder / GENERATIONS_DIR
-    finished = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
-                      key=lambda p: (p.stat().st_mtime_ns, p.name))
-    keep = {p.name for p in finished[-KEEP_GENERATIONS:]} | {current}
-    for generation in finished:
-        if generation.name not in keep:
+def _collect(folder: Path, keep: set[str]) -> None:
+    """Remove the generations of all but the last few publications (readers in flight finish theirs)."""
+    for generation in (folder / GENERATIONS_DIR).iterdir():
+        if generation.is_dir() and not generation.name.endswith(".tmp") and generation.name not in keep:
             shutil.rmtree(generation, ignore_errors=True)
 
 
@@ -252,11 +248,12 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         db.executemany(
             "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ?, published_sha256 = NULL "
             "WHERE id = ?", [(run, stamp, page_id) for page_id in removed_ids])
-        db.execute("UPDATE runs SET finished = ?, status = ?, report = ? WHERE run = ?",
-                   (stamp, "complete" if complete else "partial", orjson.dumps(report), run))
+        db.execute("UPDATE runs SET finished = ?, status = ?, report = ?, published_seq = ? WHERE run = ?",
+                   (stamp, "complete" if complete else "partial", orjson.dumps(report), state.next_publication(),
+                    run))
         faults.point("publish.committing")
     faults.point("publish.committed")
-    _complete(folder, run)
+    _complete(folder, run, state.published_runs(KEEP_GENERATIONS))
     return report
 
 

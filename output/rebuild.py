@@ -55,10 +55,11 @@ def _reject_id(url: str, root: str | None) -> str:
     return url
 
 
-def rebuild_state(folder: Path) -> dict[str, int]:
-    """Write a new state store from the folder's published dataset; returns what it holds."""
+def rebuild_state(folder: Path, held: Any = None) -> dict[str, int]:
+    """Write a new state store from the folder's published dataset; returns what it holds. `held`:
+    the folder's lock, when the caller holds it across its checks."""
     snapshot = Snapshot.open(folder)
-    store = StateStore.open(folder, guard=False)
+    store = StateStore.open(folder, guard=False, held=held)
     try:
         counts = {"records": 0, "tombstones": 0, "runs": 0}
         runs = snapshot.runs()

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import stat
 import struct
 import time
 from collections.abc import Iterable, Iterator
@@ -116,6 +117,8 @@ def check_state_file(folder: Path) -> None:
         if has_dataset(folder):
             raise StateMissing(path, f"missing beside a published dataset; {REBUILD_HINT}") from None
         return
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise StateCorrupt(path, f"not a regular file; {REBUILD_HINT}")
     if size == 0:
         if has_dataset(folder):
             raise StateMissing(path, f"empty beside a published dataset; {REBUILD_HINT}")
@@ -162,37 +165,50 @@ def record_hash(line: bytes | dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def lock_folder(folder: Path) -> Any:
+    """Take the folder's exclusive lock (a kernel flock, released when its holder dies, so a killed run
+    never holds the folder for ever). Raises RunLocked when another live process holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until release_folder()
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "unknown"
+        lock.close()
+        raise RunLocked(f"another colophon run (pid {holder}) is using {folder}; refusing to start") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
+def release_folder(lock: Any) -> None:
+    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    lock.close()
+
+
 class StateStore:
     """The state of one dataset folder, held under an exclusive lock for the life of the process."""
 
-    def __init__(self, folder: Path, connection: sqlite3.Connection, lock: Any) -> None:
+    def __init__(self, folder: Path, connection: sqlite3.Connection, lock: Any, owns_lock: bool = True) -> None:
         self.folder = folder
         self.db = connection
         self._lock = lock
+        self._owns_lock = owns_lock
         self._frontier_run: str | None = None
         self._frontier: set[str] = set()
 
     @classmethod
-    def open(cls, folder: Path, *, create: bool = True, guard: bool = True) -> StateStore:
+    def open(cls, folder: Path, *, create: bool = True, guard: bool = True, held: Any = None) -> StateStore:
         """Lock the folder and open its store. Raises RunLocked, StateMissing or StateCorrupt; with
         `create=False`, a folder without a store is StateMissing whatever it holds. `guard=False`
-        (only to rebuild a store) opens a new store beside a published dataset."""
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 - held until close()
+        (only to rebuild a store) opens a new store beside a published dataset. `held`: a lock from
+        lock_folder() that the caller keeps after the store is closed."""
+        owned = held is None
+        lock = held if held is not None else lock_folder(folder)
         try:
-            # flock is released by the kernel when its process dies: a killed run never holds
-            # the folder for ever.
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "unknown"
-            lock.close()
-            raise RunLocked(f"another colophon run (pid {holder}) is using {folder}; refusing to start") from None
-        try:
-            lock.seek(0)
-            lock.truncate()
-            lock.write(str(os.getpid()))
-            lock.flush()
             if not create and not (folder / STATE_FILE).exists():
                 raise StateMissing(folder / STATE_FILE, "no state store in this folder")
             if guard:
@@ -204,18 +220,21 @@ class StateStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
                 db.executescript(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+                if "published_seq" not in columns:  # stores made before publications were numbered
+                    db.execute("ALTER TABLE runs ADD COLUMN published_seq INTEGER")
                 db.execute("SELECT count(*) FROM pages").fetchone()
             except sqlite3.DatabaseError as error:
                 db.close()
                 raise StateCorrupt(folder / STATE_FILE, f"unreadable ({error}); {REBUILD_HINT}") from None
-            store = cls(folder, db, lock)
+            store = cls(folder, db, lock, owned)
             if guard and has_dataset(folder) and not store.runs():
                 db.close()
                 raise StateMissing(folder / STATE_FILE,
                                    f"holds no run of the published dataset beside it; {REBUILD_HINT}")
         except BaseException:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-            lock.close()
+            if owned:
+                release_folder(lock)
             raise
         return store
 
@@ -233,8 +252,8 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
-        fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-        self._lock.close()
+        if self._owns_lock:
+            release_folder(self._lock)
 
     # --- runs --------------------------------------------------------------------------------
     def interrupted_run(self) -> str | None:
@@ -257,10 +276,21 @@ class StateStore:
             self.db.execute("DELETE FROM frontier WHERE run = ?", (run,))
 
     def last_published(self) -> str | None:
-        """The run whose snapshot is (or must become, after a crash) the published one."""
-        row = self.db.execute("SELECT run FROM runs WHERE status IN ('complete', 'partial') "
-                              "ORDER BY finished DESC, run DESC LIMIT 1").fetchone()
-        return row[0] if row else None
+        """The run whose snapshot is (or must become, after a crash) the published one: the last in
+        the order of publication (a number, not the clock, which may step back)."""
+        recent = self.published_runs(1)
+        return recent[0] if recent else None
+
+    def published_runs(self, limit: int) -> list[str]:
+        """The last `limit` runs that published, newest first."""
+        rows = self.db.execute("SELECT run FROM runs WHERE status IN ('complete', 'partial') "
+                               "ORDER BY coalesce(published_seq, 0) DESC, finished DESC, run DESC LIMIT ?",
+                               (limit,)).fetchall()
+        return [row[0] for row in rows]
+
+    def next_publication(self) -> int:
+        row = self.db.execute("SELECT coalesce(max(published_seq), 0) + 1 FROM runs").fetchone()
+        return int(row[0])
 
     def runs(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT run, started, finished, status FROM runs ORDER BY started, run").fetchall()
@@ -369,9 +399,18 @@ class StateStore:
         faults.point("store.committed")
         return changed
 
-    def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str) -> None:
+    def _children(self, run: str, children: Iterable[tuple[str, str, bool]]) -> None:
+        """The pages a visited page leads to enter the frontier in the same transaction as its done
+        mark: a kill between the two would leave them unvisited, and a complete run would remove them."""
+        self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
+                            [(run, page_id, url, int(leaf)) for page_id, url, leaf in children])
+        faults.point("replay.marked")
+
+    def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str,
+                  children: Iterable[tuple[str, str, bool]] = ()) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
         with self.transaction():
+            self._children(run, children)
             row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
             self.db.execute(
@@ -379,9 +418,10 @@ class StateStore:
                 "unchanged_runs = unchanged_runs + 1 WHERE id = ?", (run, stamp, interval, now + interval, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def skipped(self, run: str, page_id: str) -> None:
+    def skipped(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> None:
         """Not due this run: counts as seen, record kept as it is."""
         with self.transaction():
+            self._children(run, children)
             self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
@@ -400,9 +440,10 @@ class StateStore:
                                 "due_at = ? WHERE id = ?", (run, run, stamp, interval, now + interval, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def keep(self, run: str, page_id: str) -> bool:
+    def keep(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
         with self.transaction():
+            self._children(run, children)
             cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
                                      (run, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))

@@ -51,6 +51,20 @@ def test_bad_arguments_exit_2_and_create_nothing(args: tuple[str, ...], tmp_path
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args", [
+    ("http://127.0.0.1:9/archive/x/", "--root-url", "http://127.0.0.1:10/"),
+    ("http:///archive/x/",),
+    ("http://user:secret@127.0.0.1:9/archive/x/",),
+], ids=["start-outside-root", "no-host", "userinfo"])
+def test_a_start_url_that_cannot_be_crawled_exits_2_and_creates_nothing(args: tuple[str, ...],
+                                                                         tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_colophon("crawl", *args, "--out", str(out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert not out.exists()
+    _one_line_error(result)
+
+
 def test_a_start_that_is_not_an_archive_exits_2_and_creates_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_colophon("crawl", str(tmp_path / "no-such-folder"), "--out", str(out))

@@ -27,7 +27,8 @@ from tests.support import REPO, origin, read_jsonl, run_colophon
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 RECORDS = ("works", "indexes", "other", "rejects", "tombstones")
 # Points reached more than once in a run are killed at a later pass, inside the loop.
-NTH = {"publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2}
+NTH = {"publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2,
+       "replay.marked": 3}
 
 
 def crawl(base: str, out: Path, fault: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -46,6 +46,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "truncated": _truncate,
     "garbage-header": _garbage_header,
     "not-a-database": lambda p: p.write_bytes(b"this is not a database\n" * 200),
+    "a-folder": lambda p: (p.unlink(), p.mkdir()),
 }
 
 

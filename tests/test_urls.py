@@ -116,3 +116,9 @@ def test_without_a_root_the_folder_is_the_boundary(mirror: Path) -> None:
                          ids=["http", "file-not-a-folder"])
 def test_other_urls_are_not_folders(url: str) -> None:
     assert file_folder_pages(url) is None
+
+
+@pytest.mark.parametrize("path", ["a%EF%BF%BEb.htm", "a%EF%BF%BFb.htm"], ids=["u-fffe", "u-ffff"])
+def test_noncharacters_never_reach_an_id(path: str) -> None:
+    site = Site.for_starts(["https://www.marxists.org/archive/x/"])
+    assert site.page_id("https://www.marxists.org/archive/x/" + path) is None

@@ -48,6 +48,7 @@ class ArchiveSpider(scrapy.Spider):
         self.skipped: set[str] = set()
         self.first_url: dict[str, str] = {}  # page id -> the first URL it was reached by
         self.variants: set[tuple[str, str]] = set()
+        self.start_ids: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiveSpider:
@@ -58,6 +59,7 @@ class ArchiveSpider(scrapy.Spider):
             raise ValueError(f"COLOPHON_SCOPE must be 'folder' or 'site', got {scope!r}")
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
+        spider.start_ids = {spider.site.page_id(url) or url for url in spider.start_args}
         run = open_run(settings)  # raises RunLocked when another run holds the folder
         spider.state, spider.policy, spider.run_id = run.state, run.policy, run.run_id
         spider.started, spider.resumed = run.started, run.resumed
@@ -100,6 +102,7 @@ class ArchiveSpider(scrapy.Spider):
             assert canonical is not None
             pages = file_folder_pages(canonical, self.site.root) or [canonical]
             starts += [(self.site.canonical(p) or p, False) for p in pages]
+        self.start_ids |= {self.site.page_id(url) or url for url, _ in starts}
         yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
@@ -148,11 +151,16 @@ class ArchiveSpider(scrapy.Spider):
             for page_id, url, leaf in fresh:
                 plan, known = self.state.plan(page_id, self.policy, now)
                 if plan == "skip" and known is not None:
-                    self.state.skipped(self.run_id, page_id)
+                    targets = self._targets(None, self._urls(known["links"] or []), url, leaf)
+                    self.state.skipped(self.run_id, page_id, self._frontier_rows(targets))
                     self.crawler.stats.inc_value("colophon/not_due")
-                    stack += self._targets(None, self._urls(known["links"]), url, leaf)
+                    stack += targets
                     continue
                 yield self._request(page_id, url, leaf, known)
+
+    def _frontier_rows(self, targets: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
+        """(id, url, leaf) of where a page leads, as the frontier keeps them."""
+        return [(self.site.page_id(url) or url, url, leaf) for url, leaf in targets]
 
     def _urls(self, ids: list[str]) -> list[str]:
         return [self.site.root + quote(page_id) for page_id in ids]
@@ -181,9 +189,10 @@ class ArchiveSpider(scrapy.Spider):
         stamp = utc_now()
         if response.status == 304:
             stats.inc_value("colophon/not_modified")
-            self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp)
-            yield from self._visit(self._targets(None, self._urls(response.meta.get("known_links", [])),
-                                                 response.url, leaf))
+            targets = self._targets(None, self._urls(response.meta.get("known_links") or []), response.url, leaf)
+            self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp,
+                                 self._frontier_rows(targets))
+            yield from self._visit(targets)
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
@@ -263,6 +272,11 @@ class ArchiveSpider(scrapy.Spider):
             status = failure.value.response.status
             if status in MISSING:
                 stats.inc_value("colophon/missing")
+                if frontier_id in self.start_ids:
+                    # A start page that is gone (a moved archive, a typo in the schedule): nothing this
+                    # run reached can tell what was removed, so it removes nothing.
+                    stats.inc_value("colophon/start_missing")
+                    self.logger.warning("start page %s answered %d: this run removes nothing", url, status)
                 self.state.gone(self.run_id, frontier_id, url, self.policy, self.state.now(), now)
                 return
             code, message = f"http_{status}", f"the server answered {status}"
@@ -272,17 +286,19 @@ class ArchiveSpider(scrapy.Spider):
             self.state.done(self.run_id, frontier_id)
             return
         stats.inc_value(f"colophon/fetch_failed/{code}")
-        if self.state.keep(self.run_id, frontier_id):
+        known = self.state.page(frontier_id)
+        if known is not None and known.get("status") == "live":
             # A known page failing now keeps its record, and the pages it led to are still
             # visited: a transient fault (or an origin that is down) removes nothing.
-            stats.inc_value("colophon/kept_after_failure")
-            known = self.state.page(frontier_id) or {}
             if known.get("links") is None:
                 # Where this page leads is unknown (a rebuilt state store): the run cannot tell which
                 # pages are gone, so it removes none.
                 stats.inc_value("colophon/links_unknown")
             links = orjson.loads(known["links"]) if known.get("links") else []
-            yield from self._visit(self._targets(None, self._urls(links), url, bool(request.meta.get("leaf"))))
+            targets = self._targets(None, self._urls(links), url, bool(request.meta.get("leaf")))
+            self.state.keep(self.run_id, frontier_id, self._frontier_rows(targets))
+            stats.inc_value("colophon/kept_after_failure")
+            yield from self._visit(targets)
             return
         yield PageItem(record=Reject(url=url, stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,

@@ -48,6 +48,7 @@ PAGES = {
     "redirect-second-hop.htm": "302 inside the archive, whose target 302s to the canary",
     "redirect-outside-root.htm": "302 to /elsewhere/page.htm on the same host, outside the archive root",
     "redirect-file.htm": "302 to file:///etc/passwd",
+    "redirect-https.htm": "302 to the same host and port over https (another origin)",
     "redirect-loop.htm": "a redirect loop",
     "meta-refresh.htm": "a meta refresh to the canary",
     "gzip-bomb.htm": "1 MB of gzip that expands to 1 GB",
@@ -128,6 +129,7 @@ class Hostile(resource.Resource):
             "hop.htm": f"http://127.0.0.1:{canary}/second",
             "redirect-outside-root.htm": "/elsewhere/page.htm",
             "redirect-file.htm": "file:///etc/passwd",
+            "redirect-https.htm": f"https://127.0.0.1:{self.origin_port}{ROOT_PREFIX}archive/hostile/plain.htm",
             "redirect-loop.htm": f"{ROOT_PREFIX}archive/hostile/redirect-loop-2.htm",
             "redirect-loop-2.htm": f"{ROOT_PREFIX}archive/hostile/redirect-loop.htm",
         }

@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[str, set[str] | None]] = {
     "redirect-second-hop.htm": ("reject", {OFFSITE}),
     "redirect-outside-root.htm": ("reject", {OFFSITE}),
     "redirect-file.htm": ("reject", {OFFSITE}),
+    "redirect-https.htm": ("reject", {OFFSITE}),
     "redirect-loop.htm": ("reject", {"redirect_limit"}),
     "meta-refresh.htm": ("reject", {OFFSITE}),
     "gzip-bomb.htm": ("reject", {"too_large"}),
@@ -151,6 +152,7 @@ def test_no_record_holds_a_character_xml_forbids(crawl: dict[str, Any]) -> None:
 def test_links_that_are_not_pages_of_the_archive_are_never_requested(crawl: dict[str, Any]) -> None:
     requested = crawl["log"]["origin"]
     assert not [r for r in requested if "%0A" in r.upper() or "\n" in r or "passwd" in r or "elsewhere" in r]
+    assert all(r.startswith(("GET /", "HEAD /")) for r in requested), requested  # no TLS hello, no other verb
     assert sum(r.endswith("/robots.txt") for r in requested) == 1  # once, from the archive's own host
 
 

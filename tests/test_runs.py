@@ -1,0 +1,78 @@
+"""Runs are numbered, named once and judged by what they could check: a fixed run id never reuses a
+run's change set, the published snapshot follows the order of publication (not a clock that steps
+back), and a run whose start page is gone removes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import output.publish
+from output.publish import publish, recover
+from output.snapshot import Snapshot
+from output.state import StateStore
+from tests import synthetic
+from tests.support import REPO, origin, read_jsonl, run_colophon
+
+FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
+
+
+def _runs(out: Path) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = json.loads((out / "datapackage.json").read_text())["runs"]
+    return runs
+
+
+def test_a_fixed_run_id_never_overwrites_a_change_set(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=3)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        for _ in range(2):
+            result = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "archive", "-a", f"start={base}", "-a", "scope=site",
+                 "-s", f"COLOPHON_OUT={out}", "-s", "COLOPHON_RUN_ID=nightly", "-s", "DOWNLOAD_DELAY=0",
+                 "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR"],
+                cwd=REPO, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+    ids = [run["id"] for run in _runs(out)]
+    assert ids[0] == "nightly" and ids[1].startswith("nightly-") and len(set(ids)) == 2
+    first = read_jsonl(out / "changes" / "nightly.jsonl")
+    assert len(first) > 10 and all(change["op"] == "added" for change in first)
+    assert run_colophon("validate", str(out)).returncode == 0
+
+
+def test_the_snapshot_follows_the_order_of_publication_not_the_clock(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "d"
+    state = StateStore.open(folder)
+    try:
+        for run, clock in (("run-a", "2026-06-02T00:00:00+00:00"), ("run-b", "2026-06-01T00:00:00+00:00")):
+            monkeypatch.setattr(output.publish, "utc_now", lambda clock=clock: clock)  # the clock steps back
+            state.begin_run(run, clock, {})
+            publish(state, run, complete=True, report={"started": clock})
+        assert Snapshot.open(folder).run == "run-b"
+        recover(state)  # what the next run's open does: it must not switch back to run-a
+        assert Snapshot.open(folder).run == "run-b"
+        assert state.last_published() == "run-b"
+    finally:
+        state.close()
+    assert [run["id"] for run in _runs(folder)] == ["run-a", "run-b"]
+
+
+def test_a_start_page_that_is_gone_removes_nothing(tmp_path: Path) -> None:
+    site = synthetic.build(tmp_path / "site", authors=1, works=4)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        start = base + "archive/writer0/index.htm"
+        assert run_colophon("crawl", start, "--out", str(out), *FAST).returncode == 0
+        works = read_jsonl(out / "works.jsonl")
+        (site / "archive/writer0/index.htm").unlink()  # a moved archive, or a typo in the schedule
+        result = run_colophon("crawl", start, "--out", str(out), *FAST)
+    assert result.returncode in (0, 1, 3), result.stdout + result.stderr
+    assert read_jsonl(out / "works.jsonl") == works
+    assert read_jsonl(out / "tombstones.jsonl") == []
+    assert not _runs(out)[-1]["complete"] or _runs(out)[-1]["counts"].get("start_missing")
