@@ -64,6 +64,7 @@ EPOCH = "1970-01-01T00:00:00Z"
 THREADS = 8
 CHANNEL_TIMEOUT = 30          # seconds an idle or half-sent connection is kept open
 CONNECTION_LIMIT = 256        # open connections at most; more wait in the listen backlog
+REQUEST_DEADLINE = 10.0       # seconds a request may take to arrive whole, however it trickles in
 MAX_BODY = 64 * 1024          # a POSTed request: the arguments of one verb, nothing near this size
 RETRY_AFTER = 10              # seconds, when the dataset cannot be read at all
 
@@ -800,7 +801,21 @@ class _ProtocolErrorTask(ErrorTask):  # type: ignore[misc]
 
 
 class _Channel(HTTPChannel):  # type: ignore[misc]
+    """waitress's connection, with a deadline for each request to arrive whole: a client that trickles
+    a header line now and then (slowloris) is never idle long enough for `channel_timeout`, so it is
+    closed when its request has taken longer than `request_deadline` to arrive."""
+
     error_task_class = _ProtocolErrorTask
+    request_deadline: float = REQUEST_DEADLINE
+    _request_started = 0.0
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None:
+            self._request_started = time.monotonic()
+        result = bool(super().received(data))
+        if self.request is not None and time.monotonic() - self._request_started > self.request_deadline:
+            self.will_close = True  # closed by the event loop; the slot goes to another client
+        return result
 
 
 class Server:
@@ -808,7 +823,8 @@ class Server:
     half-sent connections are closed after `channel_timeout`, at most `connection_limit` are open."""
 
     def __init__(self, application: Callable[..., Any], host: str, port: int, *, threads: int = THREADS,
-                 channel_timeout: int = CHANNEL_TIMEOUT, connection_limit: int = CONNECTION_LIMIT) -> None:
+                 channel_timeout: int = CHANNEL_TIMEOUT, connection_limit: int = CONNECTION_LIMIT,
+                 request_deadline: float = REQUEST_DEADLINE) -> None:
         self._map: dict[int, Any] = {}
         self._server = create_server(
             application, map=self._map, host=host, port=port, threads=threads,
@@ -816,8 +832,9 @@ class Server:
             connection_limit=connection_limit, max_request_body_size=MAX_BODY, asyncore_use_poll=True,
             expose_tracebacks=False, ident="colophon")
         self._listeners = [d for d in self._map.values() if isinstance(d, BaseWSGIServer)]
+        channel = type("Channel", (_Channel,), {"request_deadline": request_deadline})
         for listener in self._listeners:
-            listener.channel_class = _Channel
+            listener.channel_class = channel
 
     @property
     def port(self) -> int:

@@ -55,9 +55,9 @@ class Running:
 
 
 @contextlib.contextmanager
-def running(folder: Path, threads: int = 4, channel_timeout: int = 30) -> Iterator[Running]:
+def running(folder: Path, threads: int = 4, channel_timeout: int = 30, **limits: Any) -> Iterator[Running]:
     repository = oai.Repository(folder, page_size=PAGE_SIZE)
-    server = oai.Server(repository, "127.0.0.1", 0, threads=threads, channel_timeout=channel_timeout)
+    server = oai.Server(repository, "127.0.0.1", 0, threads=threads, channel_timeout=channel_timeout, **limits)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -357,6 +357,37 @@ def test_idle_connections_hold_no_thread_and_are_closed(published: Path) -> None
             with contextlib.suppress(ConnectionResetError):
                 assert sock.recv(1024) == b""  # the server closed it, without an answer
         assert time.monotonic() - started < 12
+
+
+def test_a_trickling_client_is_closed_at_its_deadline(published: Path) -> None:
+    """slowloris: connections that fill every slot and send a header line now and then, never idle
+    long enough for the idle timeout; each is closed once its request has taken longer than the
+    deadline to arrive, and an ordinary client gets its answer."""
+    with running(published, threads=2, channel_timeout=30, connection_limit=20, request_deadline=1.0) as live, \
+            contextlib.ExitStack() as stack:
+        slow = [stack.enter_context(socket.create_connection(("127.0.0.1", live.port), timeout=10))
+                for _ in range(25)]
+        for sock in slow:
+            sock.sendall(b"GET /oai?verb=Identify HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        stop = threading.Event()
+
+        def trickle() -> None:
+            while not stop.wait(0.3):
+                for sock in slow:
+                    with contextlib.suppress(OSError):
+                        sock.sendall(b"X-Slow: 1\r\n")
+
+        thread = threading.Thread(target=trickle, daemon=True)
+        thread.start()
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            status, _, body = exchange(live.port, get("verb=Identify"), timeout=10)
+            assert status == 200 and error_code(oai_document(body)) is None
+            assert time.monotonic() - started < 5
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
 
 def test_a_body_cut_short_is_never_answered_as_a_failure(server: Running) -> None:
