@@ -5,6 +5,7 @@ back), and a run whose start page is gone removes nothing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,23 @@ def test_a_start_page_that_is_gone_removes_nothing(tmp_path: Path) -> None:
     assert read_jsonl(out / "works.jsonl") == works
     assert read_jsonl(out / "tombstones.jsonl") == []
     assert not _runs(out)[-1]["complete"] or _runs(out)[-1]["counts"].get("start_missing")
+
+
+def test_a_page_that_comes_back_is_added_again(tmp_path: Path) -> None:
+    """A removed page is asked unconditionally: when it returns exactly as it was (same ETag and
+    date), a conditional request would get 304 and keep it removed for ever."""
+    site = synthetic.build(tmp_path / "site", authors=1, works=4)
+    out = tmp_path / "out"
+    page = site / synthetic.work_path("writer0", 2)
+    with origin(site) as base:
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+        content, stat = page.read_bytes(), page.stat()
+        page.unlink()
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+        assert [t["id"] for t in read_jsonl(out / "tombstones.jsonl")] == [synthetic.work_path("writer0", 2)]
+        page.write_bytes(content)
+        os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the very validators it had
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+    changes = read_jsonl(out / "changes" / f"{_runs(out)[-1]['id']}.jsonl")
+    assert [(c["op"], c["id"]) for c in changes] == [("added", synthetic.work_path("writer0", 2))]
+    assert synthetic.work_path("writer0", 2) in {w["id"] for w in read_jsonl(out / "works.jsonl")}
