@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import http.server
 import logging
 import sys
@@ -168,7 +169,11 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     from crawler import settings as defaults
 
     contact = args.contact or defaults.COLOPHON_CONTACT
-    options = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "starts")}
+    # The start list can be long (a whole mirror): the run records how many and a digest, not the list.
+    starts = [str(s) for s in args.starts]
+    options["starts"] = {"count": len(starts),
+                         "sha256": hashlib.sha256("\n".join(starts).encode("utf-8")).hexdigest()}
     settings: dict[str, Any] = {
         "COLOPHON_OUT": str(out),
         "COLOPHON_SCOPE": args.scope,

@@ -29,8 +29,7 @@ def published_runs(source: Path | Snapshot) -> list[str]:
     snapshot = _snapshot(source)
     if snapshot is None:
         return []
-    return [run["id"] for run in snapshot.runs()
-            if snapshot.path(f"{CHANGES_DIR}/{run['id']}.jsonl").is_file()]
+    return [run for run in snapshot.change_sets() if snapshot.path(f"{CHANGES_DIR}/{run}.jsonl").is_file()]
 
 
 def changes_since(source: Path | Snapshot, since: str | None) -> Iterator[dict[str, Any]]:

@@ -227,9 +227,8 @@ def build_index(snapshot: Snapshot) -> Index:
     """Index one snapshot. Raises OSError when one of its files cannot be read (it vanished)."""
     changed: dict[str, str] = {}
     skipped = 0
-    for run in snapshot.runs():
-        run_id = run.get("id") if isinstance(run, dict) else None
-        if not isinstance(run_id, str) or not run_id:
+    for run_id in snapshot.change_sets():
+        if not run_id:
             continue
         try:
             handle = open(snapshot.path(f"{CHANGES_DIR}/{run_id}.jsonl"), "rb")  # noqa: SIM115

@@ -47,6 +47,7 @@ from output.state import StateStore, record_hash
 CHANGE_FILES = ("works.jsonl", "indexes.jsonl")
 Finish = Callable[[str, bytes], bytes]  # consumers' records; rejects and others are not
 LEGACY_JOURNAL = ".publish.journal"
+RUNS_WINDOW = 50  # runs described in datapackage.json; every run's report stays in runs/
 
 
 class _Staged:
@@ -260,17 +261,18 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
 def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
     folder = stage.folder
     previous = previous_datapackage(folder)
-    resources = []
-    targets = sorted(stage.writers, key=lambda t: (t.startswith(CHANGES_DIR), t))
-    old_changes = [r for r in previous.get("resources", []) if str(r.get("path", "")).startswith(CHANGES_DIR + "/")]
-    for target in targets:
-        writer = stage.writers[target]
-        resources.append(_resource(target, writer.bytes, writer.sha256, writer.records))
-    listed = {r["path"] for r in resources}
-    for resource in old_changes:
-        if resource["path"] not in listed and (folder / resource["path"]).is_file():
+    snapshot_files = sorted(t for t in stage.writers if not t.startswith(CHANGES_DIR + "/"))
+    resources = [_resource(t, stage.writers[t].bytes, stage.writers[t].sha256, stage.writers[t].records)
+                 for t in snapshot_files]
+    # Change sets in the order they were published (run ids need not sort), this run's last.
+    this_run = f"{CHANGES_DIR}/{report['run']}.jsonl"
+    for resource in previous.get("resources", []):
+        path = str(resource.get("path", ""))
+        if path.startswith(CHANGES_DIR + "/") and path != this_run and (folder / path).is_file():
             resources.append(resource)
-    resources.sort(key=lambda r: (r["path"].startswith(CHANGES_DIR), r["path"]))
+    writer = stage.writers[this_run]
+    resources.append(_resource(this_run, writer.bytes, writer.sha256, writer.records))
+    runs = [r for r in previous.get("runs", []) if r.get("id") != report["run"]][-(RUNS_WINDOW - 1):]
     package = {
         "profile": "data-package",
         "name": "colophon-dataset",
@@ -279,7 +281,7 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
         "created": previous.get("created", report.get("started", utc_now())),
         "updated": report["published"],
         "resources": resources,
-        "runs": [*[r for r in previous.get("runs", []) if r.get("id") != report["run"]], {
+        "runs": [*runs, {
             "id": report["run"], "started": report.get("started"), "finished": report["published"],
             "complete": report["complete"], "finish_reason": report.get("finish_reason"),
             "colophon_version": report.get("colophon_version"), "options": report.get("options", {}),

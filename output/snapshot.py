@@ -66,7 +66,17 @@ class Snapshot:
         return list(self.datapackage.get("resources", []))
 
     def runs(self) -> list[dict[str, Any]]:
+        """The recent runs datapackage.json describes (a bounded window; every report stays in runs/)."""
         return list(self.datapackage.get("runs", []))
+
+    def change_sets(self) -> list[str]:
+        """The runs whose change sets this snapshot lists, in the order they were published."""
+        runs = []
+        for resource in self.resources():
+            path = str(resource.get("path", ""))
+            if path.startswith(CHANGES_DIR + "/") and path.endswith(".jsonl"):
+                runs.append(path[len(CHANGES_DIR) + 1: -len(".jsonl")])
+        return runs
 
     @classmethod
     def open(cls, folder: Path) -> Snapshot:

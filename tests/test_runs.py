@@ -97,3 +97,37 @@ def test_a_page_that_comes_back_is_added_again(tmp_path: Path) -> None:
     changes = read_jsonl(out / "changes" / f"{_runs(out)[-1]['id']}.jsonl")
     assert [(c["op"], c["id"]) for c in changes] == [("added", synthetic.work_path("writer0", 2))]
     assert synthetic.work_path("writer0", 2) in {w["id"] for w in read_jsonl(out / "works.jsonl")}
+
+
+def test_datapackage_holds_a_bounded_window_of_runs_and_every_change_set(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from output.changes import changes_since, published_runs
+
+    folder = tmp_path / "d"
+    state = StateStore.open(folder)
+    try:
+        for n in range(55):
+            stamp = f"2026-06-01T00:{n // 60:02d}:{n % 60:02d}+00:00"
+            monkeypatch.setattr(output.publish, "utc_now", lambda stamp=stamp: stamp)
+            state.begin_run(f"run-{n:02d}", stamp, {})
+            publish(state, f"run-{n:02d}", complete=True, report={"started": stamp})
+    finally:
+        state.close()
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert [r["id"] for r in package["runs"]] == [f"run-{n:02d}" for n in range(5, 55)]
+    assert published_runs(folder) == [f"run-{n:02d}" for n in range(55)]  # change sets all listed, in order
+    assert list(changes_since(folder, "run-00")) == []
+    assert len(list((folder / "runs").glob("*.json"))) == 55
+    assert run_colophon("validate", str(folder)).returncode == 0
+
+
+def test_run_options_record_the_start_list_by_count_and_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    site = synthetic.build(tmp_path / "site", authors=2, works=2)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        starts = [base + "archive/writer0/", base + "archive/writer1/"]
+        assert run_colophon("crawl", *starts, "--out", str(out), *FAST).returncode == 0
+    options = _runs(out)[-1]["options"]
+    assert options["starts"] == {"count": 2, "sha256": hashlib.sha256("\n".join(starts).encode()).hexdigest()}
