@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crawler import options as _options  # the defaults a crawl's options share with these settings
+
 BOT_NAME = "colophon"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -11,12 +13,12 @@ COLOPHON_OUT = "data/colophon"          # the dataset folder a crawl publishes i
 COLOPHON_SCOPE = "folder"               # "folder": under the start folders (+ what their indexes list); "site"
 COLOPHON_ROOT_URL = None                # the archive root; None: detected from the first start URL
 COLOPHON_INCLUDE_NON_HTML = False       # fetch PDFs, images, audio... (they are never records)
-COLOPHON_CONTACT = "https://colophon.invalid/bot"  # who to contact about the crawler; set yours
-COLOPHON_PROGRESS_INTERVAL = 5.0        # seconds between progress reports (a live line on a terminal)
+COLOPHON_CONTACT = _options.CONTACT     # who to contact about the crawler; set yours
+COLOPHON_PROGRESS_INTERVAL = _options.PROGRESS_EVERY  # seconds between progress reports (a live line on a terminal)
 COLOPHON_RUN_OPTIONS: dict[str, object] = {}  # recorded in datapackage.json with the run
 COLOPHON_RUN_ID = None                  # None: a timestamp; an interrupted run is resumed under its own id
-COLOPHON_REVISIT_MIN = 3600.0           # seconds: the shortest revisit interval of a work page
-COLOPHON_REVISIT_MAX = 30 * 86400.0     # seconds: the longest (unchanged pages drift towards it)
+COLOPHON_REVISIT_MIN = _options.REVISIT_MIN  # seconds: the shortest revisit interval of a work page
+COLOPHON_REVISIT_MAX = _options.REVISIT_MAX  # seconds: the longest (unchanged pages drift towards it)
 COLOPHON_REVALIDATE = False             # revisit every page this run, whatever its interval
 
 # --- politeness: the defaults are gentle; `colophon crawl --delay 0 --concurrency 16` for a mirror
@@ -37,7 +39,7 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # --- robustness ---------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 10 * 1024 * 1024     # a page larger than this is a reject, not a memory spike
+DOWNLOAD_MAXSIZE = _options.MAX_PAGE_BYTES  # a page larger than this is a reject, not a memory spike
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from crawler.commands import SAMPLE
+from crawler.cli.crawl import SAMPLE
 
 PAGE = """<html><head><meta charset="utf-8"><title>{author}: {title}</title></head><body>
 <h2>{author}</h2>

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import lxml.html
 import pytest
 
-from crawler.commands import SAMPLE
+from crawler.cli.crawl import SAMPLE
 from tests.support import REPO, origin, origin_stats, read_jsonl, run_colophon
 
 FAST = ("--delay", "0", "--concurrency", "16", "--log-level", "ERROR")
@@ -56,7 +56,8 @@ def test_sample_archive_crawl(tmp_path: Path) -> None:
     assert chapter["part_of"]["url"] == toc["url"]
     assert chapter["citation"] == toc["citation"]
     assert chapter["licence"]["status"] == "copyleft"
-    assert {"role": "translation", "name": "Eden Paul", "year": None} in chapter["credits"]
+    assert {"role": "translation", "name": "Eden Paul", "year": None,
+            "raw": "Translated by Eden and Cedar Paul."} in chapter["credits"]
     # Series parts link to each other both ways.
     mill2 = works["archive/ashdown/1947/05/mill2.html"]["series"]
     assert mill2["previous_url"].endswith("/archive/ashdown/1947/04/mill1.html")

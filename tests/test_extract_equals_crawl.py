@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crawler.commands import SAMPLE
+from crawler.cli.crawl import SAMPLE
 from tests.support import read_jsonl, run_colophon
 
 

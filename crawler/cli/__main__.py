@@ -1,0 +1,7 @@
+"""`python -m crawler.cli`."""
+
+import sys
+
+from crawler.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""The `colophon` command line: the parser built in one place from one module per command, and the
+one place where errors become messages and exit codes (crawler.errors)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+
+from crawler.cli import changes, crawl, export, extract, rebuild_state, schedule, schema, serve, validate
+from crawler.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_STATE,
+    EXIT_USAGE,
+    UsageError,
+    environment_message,
+)
+
+COMMANDS = (extract, schema, crawl, changes, schedule, export, serve, rebuild_state, validate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="colophon",
+        description="Harvest validated metadata records from Marxists Internet Archive-format archives.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    passed_on: list[str] = []
+    if words[:1] == ["schedule"] and "--" in words:
+        # Everything after -- belongs to the scheduled crawl, options included.
+        cut = words.index("--")
+        words, passed_on = words[:cut], words[cut + 1:]
+    args = parser.parse_args(words)
+    if passed_on:
+        args.crawl_args = [*args.crawl_args, *passed_on]
+    from output.state import RunLocked, StateStoreError
+
+    try:
+        return int(args.func(args))
+    except UsageError as error:
+        print(f"colophon: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except RunLocked as error:
+        print(f"colophon: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StateStoreError as error:
+        print(f"colophon: error: state store {error}", file=sys.stderr)
+        return EXIT_STATE
+    except (OSError, sqlite3.OperationalError) as error:
+        print(f"colophon: error: {environment_message(error)}", file=sys.stderr)
+        return EXIT_ENVIRONMENT

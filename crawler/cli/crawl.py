@@ -1,0 +1,178 @@
+"""`colophon crawl`: an archive crawled into a dataset folder, in this process, with its summary and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from crawler.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
+from crawler.options import add_crawl_options, crawl_settings
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_archive"
+
+
+HELP = "crawl an archive into a dataset folder (incrementally after the first run)"
+DESCRIPTION = ("Crawl an archive from its start pages (https://, http://, file:// or a local folder "
+               "that mirrors the site) into a validated dataset folder. Later runs on the same folder "
+               "refresh it: conditional requests, adaptive revisits, a change set per run.")
+EPILOG = ("Exit codes: 0 success, 1 finished with rejects, 2 bad arguments, 3 failed, "
+          "4 interrupted (the next run resumes it), 65 state store missing or damaged (see "
+          "rebuild-state), 74 the machine refused (permissions, disk full), 75 another run holds the folder.")
+
+
+def add_arguments(crawl: argparse.ArgumentParser) -> None:
+    crawl.add_argument("starts", nargs="*", metavar="START", help="start URLs or local folders")
+    crawl.add_argument("--start-list", metavar="FILE", help="a file of start URLs or folders, one per line")
+    crawl.add_argument("--out", required=False, help="dataset folder (default: data/colophon)")
+    crawl.add_argument("--sample", action="store_true",
+                       help="crawl the built-in sample archive, served on 127.0.0.1 by this command")
+    add_crawl_options(crawl)
+
+
+def add_parser(sub: Any) -> None:
+    crawl = sub.add_parser("crawl", help=HELP, description=DESCRIPTION, epilog=EPILOG)
+    add_arguments(crawl)
+    crawl.set_defaults(func=run)
+
+
+def parse_arguments(words: list[str]) -> argparse.Namespace:
+    """The arguments of a crawl, checked as `colophon crawl` checks them (for `colophon schedule`)."""
+    parser = argparse.ArgumentParser(prog="colophon crawl", description=DESCRIPTION, epilog=EPILOG)
+    add_arguments(parser)
+    return parser.parse_args(words)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve a folder on 127.0.0.1 with an ephemeral port for the length of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Network failures are reported (and counted) without a traceback."""
+    if record.exc_info and record.levelno < logging.CRITICAL:
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
+              root_url: str | None = None) -> dict[str, Any]:
+    """Run one crawl in this process and return its final stats."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler import settings as project_settings
+    from crawler.spiders.archive import ArchiveSpider
+
+    merged = Settings()
+    merged.setmodule(project_settings, priority="project")
+    merged.update(settings, priority="cmdline")
+    process = CrawlerProcess(merged)
+    for name in ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper"):
+        logging.getLogger(name).addFilter(_without_traceback)
+    crawler = process.create_crawler(ArchiveSpider)
+    process.crawl(crawler, start=starts, scope=scope, root=root_url)
+    process.start()
+    try:
+        return dict(crawler.stats.get_stats())
+    except RuntimeError:  # the crawl never started (its error is in the log)
+        return {}
+
+
+def run(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from crawler.urls import Site, to_url
+
+    if args.start_list:
+        try:
+            lines = Path(args.start_list).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise UsageError(f"crawl: --start-list {args.start_list}: {error.strerror}") from None
+        args.starts = [*args.starts, *(line.strip() for line in lines if line.strip() and not line.startswith("#"))]
+    if args.sample and args.starts:
+        raise UsageError("crawl: give START URLs or --sample, not both")
+    if not args.sample and not args.starts:
+        raise UsageError("crawl: give at least one START URL or folder (or --sample)")
+    out = Path(args.out or ("data/sample" if args.sample else "data/colophon"))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"crawl: --out {out} exists and is not a folder")
+    if args.revisit_min > args.revisit_max:
+        raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
+    try:
+        starts = [] if args.sample else [to_url(s) for s in args.starts]
+        for start in starts:
+            parts = urlsplit(start)
+            if parts.scheme in ("http", "https") and (not parts.hostname or parts.username or parts.password):
+                raise ValueError(f"{start!r} must name a host, without a user or password")
+        if starts:
+            Site.for_starts(starts, args.scope, args.root_url)  # every start under the archive root
+    except ValueError as error:
+        raise UsageError(f"crawl: {error}") from None
+    from output.state import StateStore
+
+    # Fail fast, before any request: another run holds the folder (75), its state store is missing
+    # or damaged (65), or it cannot be written (74). Each is a one-line message from cli.main.
+    StateStore.open(out).close()
+    if args.sample:
+        with serve_folder(SAMPLE) as root:
+            args.delay, args.concurrency = 0.0, max(args.concurrency, 4)
+            stats = run_crawl([root], crawl_settings(args, out), "site")
+    else:
+        stats = run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
+    return summarise(stats, out)
+
+
+def summarise(stats: dict[str, Any], out: Path) -> int:
+    run = stats.get("colophon/run") or {}
+    reason = stats.get("finish_reason", "unknown")
+    if stats.get("colophon/environment_error"):
+        print(f"colophon: error: {stats['colophon/environment_error']}", file=sys.stderr)
+        print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")
+        return EXIT_ENVIRONMENT
+    if run.get("interrupted") or (not run and reason == "shutdown"):
+        print(f"Crawl interrupted: run {run.get('id', '')} will resume on the next run on {out.resolve()}")
+        return EXIT_INTERRUPTED
+    counts = run.get("counts", {})
+    changes = run.get("changes", {})
+    print(f"Run {run.get('run', '?')} finished ({reason}{', resumed' if run.get('resumed') else ''}"
+          f"{'' if run.get('complete') else ', partial: nothing removed'}): {counts.get('pages', 0)} pages fetched")
+    for key in ("works", "indexes", "other", "rejects", "duplicates", "not_modified", "not_due", "missing",
+                "skipped_non_html", "robots_forbidden"):
+        print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
+    print("  changes            " + ", ".join(f"{changes.get(op, 0)} {op}" for op in ("added", "modified", "removed")))
+    print(f"Dataset: {out.resolve()}  (report: runs/{run.get('run', '?')}.json)")
+    # Failed fetches are rejects; a failure is the crawl itself going wrong.
+    errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    errors += stats.get("log_count/CRITICAL", 0)
+    nothing = not counts.get("pages") and not counts.get("not_due")  # not even the start page
+    if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
+                                 "closespider_itemcount") or errors or nothing:
+        why = "nothing could be fetched" if nothing else f"{reason}, {errors} errors"
+        print(f"colophon: crawl failed ({why})" + ("; nothing was published" if run.get("unpublished") else ""))
+        return EXIT_FAILED
+    if counts.get("rejects", 0):
+        print(f"  {counts['rejects']} pages rejected: see {out / 'rejects.jsonl'}")
+        return EXIT_PARTIAL
+    return EXIT_OK
