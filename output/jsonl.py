@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import orjson
 from pydantic import BaseModel
@@ -14,10 +14,14 @@ def dumps(record: BaseModel | dict[str, Any]) -> bytes:
     return orjson.dumps(data) + b"\n"
 
 
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class JsonLinesWriter:
     """Writes records to a binary file object, one line each; knows its count, bytes and sha256."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: Sink) -> None:
         self._handle = handle
         self._hash = hashlib.sha256()
         self.records = 0

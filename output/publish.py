@@ -62,6 +62,11 @@ class _Staged:
         self.generation.mkdir(parents=True)
         self.handles: dict[str, BinaryIO] = {}
         self.writers: dict[str, JsonLinesWriter] = {}
+        try:
+            self.previous: Snapshot | None = Snapshot.open(folder)
+        except (NoDataset, BrokenDataset):
+            self.previous = None
+        self.previous_resources = {str(r.get("path")): r for r in (self.previous.resources() if self.previous else [])}
 
     def path(self, target: str) -> Path:
         """Where a target waits: inside the staging generation, or beside its final name."""
@@ -85,6 +90,38 @@ class _Staged:
             handle.flush()
             os.fsync(handle.fileno())
 
+    def _previous(self, target: str) -> Path | None:
+        """The file as the published snapshot holds it (only a generation's files can be linked)."""
+        if self.previous is None or self.previous.run is None:
+            return None
+        path = self.previous.path(target)
+        return path if path.is_file() else None
+
+    def _link(self, source: Path, target: str) -> bool:
+        path = self.path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, path)
+        except OSError:  # a filesystem without hard links: the file is written instead
+            return False
+        return True
+
+    def reuse(self, target: str, measured: JsonLinesWriter) -> bool:
+        """Link the published copy of a JSON Lines file when it already holds exactly these lines."""
+        source = self._previous(target)
+        listed = self.previous_resources.get(target, {})
+        if source is None or listed.get("hash") != f"sha256:{measured.sha256}" \
+                or listed.get("bytes") != measured.bytes or source.stat().st_size != measured.bytes:
+            return False
+        if not self._link(source, target):
+            return False
+        self.writers[target] = measured
+        return True
+
+    def reuse_bytes(self, target: str, data: bytes) -> bool:
+        source = self._previous(target)
+        return source is not None and source.read_bytes() == data and self._link(source, target)
+
     def seal(self) -> None:
         """Close every staged JSON Lines file, fsynced."""
         for handle in self.handles.values():
@@ -97,6 +134,13 @@ class _Staged:
                        self.folder / RUNS_DIR, self.generation.parent}:
             if folder.is_dir():
                 fsync_dir(folder)
+
+
+class _Discard:
+    """A sink for measuring a file without writing it."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
 
 
 def _feed_files(run: str) -> list[str]:
@@ -204,9 +248,9 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     removals = state.to_remove(run) if complete else []
     removed_ids = {page_id for page_id, _, _ in removals}
     changes = stage.writer(f"{CHANGES_DIR}/{run}.jsonl")
-    for name in FILES:
-        if name != "tombstones.jsonl":
-            stage.writer(name)
+    # First pass: what each file of the snapshot would hold, measured (bytes, sha256, records), not
+    # written; the change set is written as it is found.
+    measured = {name: JsonLinesWriter(_Discard()) for name in FILES}
     ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
     published: list[tuple[str, str]] = []
     stamp = utc_now()
@@ -214,7 +258,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         if page_id in removed_ids:
             continue
         final = finish(page_id, line)
-        stage.writer(file).write_line(final)
+        measured[file].write_line(final)
         faults.point("publish.staging")
         if file not in CHANGE_FILES:
             continue
@@ -227,20 +271,37 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         record = orjson.loads(final)
         changes.write({"op": op, "id": record["id"], "url": url, "run": run, "at": stamp, "record": record})
         published.append((digest, page_id))
-    tombstones = stage.writer("tombstones.jsonl")
-    for page_id, url, removed_run, removed_at in state.tombstones():
-        tombstones.write({"id": page_id, "url": url, "removed_run": removed_run, "removed_at": removed_at})
+    tombstones: list[dict[str, Any]] = [
+        {"id": page_id, "url": url, "removed_run": removed_run, "removed_at": removed_at}
+        for page_id, url, removed_run, removed_at in state.tombstones()]
     for page_id, url, record in removals:
         data = orjson.loads(record) if record else {}
         if data.get("kind") in ("work", "toc", "author_index", "section_index"):
             ops["removed"] += 1
             changes.write({"op": "removed", "id": page_id, "url": url, "run": run, "at": stamp})
-            tombstones.write({"id": page_id, "url": url, "removed_run": run, "removed_at": stamp})
+            tombstones.append({"id": page_id, "url": url, "removed_run": run, "removed_at": stamp})
+    for tombstone in tombstones:
+        measured["tombstones.jsonl"].write(tombstone)
+    # A file the previous snapshot already holds, byte for byte, is linked into the new generation,
+    # not written again: a run that changed nothing writes (almost) nothing.
+    dirty = {name for name, writer in measured.items() if not stage.reuse(name, writer)}
+    if dirty - {"tombstones.jsonl"}:
+        for page_id, _, file, line, _ in state.live():
+            if file in dirty and page_id not in removed_ids:
+                stage.writer(file).write_line(finish(page_id, line))
+    if "tombstones.jsonl" in dirty:
+        writer = stage.writer("tombstones.jsonl")
+        for tombstone in tombstones:
+            writer.write(tombstone)
+    for name in dirty:
+        if stage.writer(name).sha256 != measured[name].sha256:  # the store is locked: cannot happen
+            raise RuntimeError(f"{name} changed while it was published")
     report = {**report, "run": run, "complete": complete, "changes": ops, "published": stamp}
     stage.seal()
     stage.write_bytes(f"{RUNS_DIR}/{run}.json", orjson.dumps(report, option=orjson.OPT_INDENT_2))
     for relative, data in schema_files().items():
-        stage.write_bytes(relative, data)
+        if not stage.reuse_bytes(relative, data):
+            stage.write_bytes(relative, data)
     _stage_datapackage(stage, report)  # last: a staged generation with a datapackage is whole
     stage.sync_folders()
     faults.point("publish.staged")

@@ -309,10 +309,7 @@ class StateStore:
     # --- the frontier -------------------------------------------------------------------------
     def enqueue(self, run: str, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
         """Add (id, url, leaf) to the run's frontier; returns those that were not there yet."""
-        if self._frontier_run != run:
-            # Membership is kept in memory too: most links (navigation) are already there.
-            self._frontier_run = run
-            self._frontier = {r[0] for r in self.db.execute("SELECT id FROM frontier WHERE run = ?", (run,))}
+        self._scheduled(run)
         new = []
         for page_id, url, leaf in pages:
             if page_id not in self._frontier:
@@ -323,6 +320,14 @@ class StateStore:
                 self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
                                     [(run, page_id, url, int(leaf)) for page_id, url, leaf in new])
         return new
+
+    def _scheduled(self, run: str) -> set[str]:
+        """The pages of the run's frontier this process has scheduled (or found done): loaded from the
+        store once, before anything of this process adds to it; most links (navigation) are there."""
+        if self._frontier_run != run:
+            self._frontier_run = run
+            self._frontier = {r[0] for r in self.db.execute("SELECT id FROM frontier WHERE run = ?", (run,))}
+        return self._frontier
 
     def done(self, run: str, page_id: str) -> None:
         self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
@@ -401,7 +406,9 @@ class StateStore:
 
     def _children(self, run: str, children: Iterable[tuple[str, str, bool]]) -> None:
         """The pages a visited page leads to enter the frontier in the same transaction as its done
-        mark: a kill between the two would leave them unvisited, and a complete run would remove them."""
+        mark: a kill between the two would leave them unvisited, and a complete run would remove them.
+        They are not marked scheduled: enqueue() still hands them to the crawl."""
+        self._scheduled(run)
         self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
                             [(run, page_id, url, int(leaf)) for page_id, url, leaf in children])
         faults.point("replay.marked")

@@ -131,3 +131,29 @@ def test_run_options_record_the_start_list_by_count_and_digest(tmp_path: Path) -
         assert run_colophon("crawl", *starts, "--out", str(out), *FAST).returncode == 0
     options = _runs(out)[-1]["options"]
     assert options["starts"] == {"count": 2, "sha256": hashlib.sha256("\n".join(starts).encode()).hexdigest()}
+
+
+def test_a_run_that_changed_nothing_writes_almost_nothing(tmp_path: Path) -> None:
+    """Files the previous snapshot holds byte for byte are hard links in the new generation; only
+    what changed, the (empty) change set, the run report and datapackage.json are written."""
+    site = synthetic.build(tmp_path / "site", authors=2, works=20)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+        before = Snapshot.open(out)
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+        unchanged = Snapshot.open(out)
+        page = site / synthetic.work_path("writer1", 3)
+        page.write_text(page.read_text().replace("second paragraph", "corrected paragraph"))
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+        changed = Snapshot.open(out)
+    assert len({before.run, unchanged.run, changed.run}) == 3
+    names = ("works.jsonl", "indexes.jsonl", "other.jsonl", "rejects.jsonl", "tombstones.jsonl")
+    for name in names:
+        assert unchanged.path(name).stat().st_ino == before.path(name).stat().st_ino, name
+    written = [p for p in unchanged.root.rglob("*") if p.is_file() and p.stat().st_nlink == 1]
+    assert [p.name for p in written] == ["datapackage.json"]
+    # One work changed: its file is written anew, the others are linked.
+    assert changed.path("works.jsonl").stat().st_ino != unchanged.path("works.jsonl").stat().st_ino
+    assert changed.path("indexes.jsonl").stat().st_ino == unchanged.path("indexes.jsonl").stat().st_ino
+    assert run_colophon("validate", str(out)).returncode == 0
