@@ -138,6 +138,8 @@ class Credit(_Strict):
     role: Role
     name: Text
     year: Annotated[int, Field(ge=1000, le=2999)] | None = None
+    # The colophon text the credit was read from: the label and its value, or the prose sentence.
+    raw: str | None = None
 
 
 class Licence(_Strict):

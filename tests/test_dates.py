@@ -25,6 +25,12 @@ CASES = [
     ("July 17 (30), 1903", "July 17 (30), 1903", "1903-07-30", "day"),
     ("April 22 (O.S.), 1914", "April 22 (O.S.), 1914", "1914-05-05", "day"),
     ("April 29 (May 12), 1917", "April 29 (May 12), 1917", "1917-05-12", "day"),
+    ("December 14(27), 1917", "December 14(27), 1917", "1917-12-27", "day"),
+    ("December 20(January 2), 1917", "December 20(January 2), 1917", "1918-01-02", "day"),
+    ("December 25 (7), 1917", "December 25 (7), 1917", "1918-01-07", "day"),
+    ("October 11/24, 1917", "October 11/24, 1917", "1917-10-24", "day"),
+    ("October 25/November 7, 1917", "October 25/November 7, 1917", "1917-11-07", "day"),
+    ("March 8-16, 1921", "March 8-16, 1921", "1921-03-08/1921-03-16", "range"),
     ("14.6.2013", "14.6.2013", "2013-06-14", "day"),
     ("2.17.2008", "2.17.2008", "2008-02-17", "day"),
     ("3.4.2010", "3.4.2010", "2010-04-03", "day"),
@@ -54,6 +60,8 @@ def test_parse_date(raw: str, printed: str, value: str | None, precision: str) -
     ("Vol.18 No.5-Vol.19 No.1, September 1952-February 1953", "September 1952-February 1953",
      "1952-09/1953-02"),
     ("Written not later than April 29 (May 12), 1917", "April 29 (May 12), 1917", "1917-05-12"),
+    ("Written: October 11/24, 1917", "October 11/24, 1917", "1917-10-24"),
+    ("Tenth Congress, March 8-16, 1921, Moscow", "March 8-16, 1921", "1921-03-08/1921-03-16"),
     ("From Revolutionary History, Vol. 9 No. 4, 2008, pp. 96–107", "2008", "2008"),
 ])
 def test_find_date(text: str, raw: str, value: str) -> None:

@@ -80,7 +80,8 @@ def record_fields(n: int) -> st.SearchStrategy[dict[str, Any]]:
             "volume_number": st.none() | st.integers(0, 999), "issue": OPTIONAL,
             "issue_number": st.none() | st.integers(0, 999), "date": DATE, "pages": OPTIONAL}),
         "credits": st.lists(st.fixed_dictionaries({
-            "role": ROLE, "name": NON_BLANK, "year": st.none() | st.integers(1000, 2999)}), max_size=3),
+            "role": ROLE, "name": NON_BLANK, "year": st.none() | st.integers(1000, 2999), "raw": OPTIONAL}),
+            max_size=3),
         "licence": st.fixed_dictionaries({
             "raw": OPTIONAL, "label": OPTIONAL,
             "status": st.sampled_from(("public_domain", "copyleft", "copyright", "unknown")),

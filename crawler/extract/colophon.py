@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
-import roman
 from lxml import html
 
+from crawler.extract.citation import is_source_statement, parse_citation
+from crawler.extract.citation import number_of as number_of
+from crawler.extract.credits import credits_from, dedupe_credits, prose_credits, role_of_words
 from crawler.extract.dates import find_date, parse_date
+from crawler.extract.text import clean as clean
+from crawler.extract.text import near_word
 from crawler.extract.vocab import (
+    CITATION_PREFIX,
     COPYLEFT,
     COPYRIGHT,
     FIELD_LABELS,
+    LABEL_ROLE_QUALIFIERS,
+    LABEL_WORDS,
     LICENCE_LINKS,
     LICENCE_WORDS,
     NOTE_LABEL,
-    PROSE_CREDIT,
-    PROSE_ROLE_WORDS,
     PUBLIC_DOMAIN,
+    PUBLICATION_HINT,
     ROLE_LABELS,
 )
 from models import Citation, Credit, DateValue, Licence, WorkDates
@@ -28,11 +35,6 @@ _EMPHASIS = frozenset({"em", "i", "strong", "b", "cite", "u"})
 
 _LABELS_LONGEST_FIRST = sorted(FIELD_LABELS, key=len, reverse=True)
 _PLAIN_LABEL = re.compile(r"^\s*([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ /\\&.,'-]{1,50}?)\s*:\s*(.*)$", re.S)
-
-
-def clean(text: str) -> str:
-    """Whitespace (non-breaking spaces included) collapsed to single spaces, ends trimmed."""
-    return " ".join(text.split())
 
 
 # Blocks that end a paragraph's own text when a page nests them inside it (an unclosed
@@ -130,33 +132,46 @@ def normalise_label(label: str) -> str:
     return clean(label).rstrip(":").strip().lower()
 
 
+@lru_cache(maxsize=4096)
+def _label_word(word: str) -> str:
+    """A label word as the vocabulary spells it: "transciption" -> "transcription"."""
+    return word if word in LABEL_WORDS else near_word(word, LABEL_WORDS) or word
+
+
 def label_fields(label: str) -> tuple[str | None, list[str]]:
     """(field, credit roles) a label names: `Transcription/HTML Markup` -> (None, [transcription, markup])."""
-    key = normalise_label(label)
+    field_name, roles = _label_fields(normalise_label(label))
+    return field_name, list(roles)
+
+
+@lru_cache(maxsize=4096)
+def _label_fields(label: str) -> tuple[str | None, tuple[str, ...]]:
+    key = re.sub(r"[^\W\d_]{6,}", lambda m: _label_word(m[0]), label)
     if key in FIELD_LABELS:
-        return FIELD_LABELS[key], []
+        return FIELD_LABELS[key], ()
     for known in _LABELS_LONGEST_FIRST:
         # "Fuente de la presente edicion", "Source of this translation".
         if key.startswith(known + " ") and FIELD_LABELS[known] != "licence":
-            return FIELD_LABELS[known], []
+            return FIELD_LABELS[known], ()
+    if re.fullmatch(r"\w+ sources?", key):
+        return "source", ()  # "Transcription Source": what the transcription was made from
     if key in ROLE_LABELS:
-        return None, [ROLE_LABELS[key]]
+        return None, (ROLE_LABELS[key],)
     roles = []
+    # "Transcription/Markup & corrections", "Translated from German by", "English Translation",
+    # "2nd Proof reading": a part that opens with a role word, or names one after qualifiers.
     for part in re.split(r"\s*(?:/|\\|&|,|\band\b|\by\b|\be\b)\s*", key):
-        part = part.strip(" .")
-        if part in ROLE_LABELS:
-            roles.append(ROLE_LABELS[part])
-        elif part.startswith(("html", "xhtml")) or part.endswith("markup"):
-            roles.append("markup")
-        elif part.startswith("proof"):
-            roles.append("proofreading")
-        elif part.startswith("transcri"):
-            roles.append("transcription")
-        elif part.startswith("edit"):
-            roles.append("editing")
-        elif part.startswith("translat"):
-            roles.append("translation")
-    return (None, list(dict.fromkeys(roles))) if roles else (None, [])
+        words = part.strip(" .()").split()
+        if not words:
+            continue
+        role = ROLE_LABELS.get(" ".join(words)) or role_of_words(words[0])
+        for cut in range(1, min(len(words), 3)):
+            if role is None and all(w in LABEL_ROLE_QUALIFIERS for w in words[:cut]):
+                rest = " ".join(words[cut:])
+                role = ROLE_LABELS.get(rest) or (role_of_words(rest) if len(words) - cut == 1 else None)
+        if role:
+            roles.append(role)
+    return None, tuple(dict.fromkeys(roles))
 
 
 def labelled(line: Line) -> tuple[str, str] | None:
@@ -170,7 +185,8 @@ def labelled(line: Line) -> tuple[str, str] | None:
             text = clean(f"{inner} {text}")
         return clean(label).rstrip(":"), text.lstrip(":").strip()
     match = _PLAIN_LABEL.match(text)
-    if match and (label_fields(match[1])[0] or label_fields(match[1])[1]):
+    # "Translated and Edited by Mike Baker: published by …" is a sentence, not a label.
+    if match and not re.search(r"\bby\s+\w", match[1], re.I) and any(label_fields(match[1])):
         return match[1], match[2].strip()
     return None
 
@@ -182,82 +198,7 @@ def is_endnote_block(el: html.HtmlElement) -> bool:
     return False
 
 
-# --- credits ----------------------------------------------------------------------------------
-_NAME_STOP = re.compile(
-    r"\s+(?:for|at|from|on behalf of|courtesy)\s+(?:the\s+)?(?=[A-Z]|www|marxists|etol|mia)|"
-    r",?\s*\b(?:with (?:many )?thanks|thanks to|courtesy of|by kind permission)\b|"
-    r"\s+(?:in|on|during)\s+(?:\w+\s+)?\d{4}|\s*\(|;|(?<!\b[A-Z])\.\s|(?<!\b[A-Z])\.$|\s+-\s+|\s+–\s+",
-)
-_NOT_A_NAME = re.compile(
-    r"internet archive|marxists|\bmia\b|\betol\b|website|web site|www\.|unknown|"
-    r"\.(?:org|com|net|info|nl|de|uk|fr|es|it)\b|^(?:the|a|an)\s|"
-    r"^\W*$|^by$|^\?+$|^none$|^n\.?/?a\.?$",
-    re.I,
-)
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_SUBCREDIT = re.compile(
-    r"[,;.]?\s*\b(edited|proofread|proof-read|transcribed|marked up|translated|html markup)\s+by\b",
-    re.I,
-)
-
-
-def credit_names(value: str) -> tuple[list[str], int | None]:
-    """Names and the year credited in a credit value: `2018 by Einde O’Callaghan.`"""
-    year_match = _YEAR.search(value)
-    year = int(year_match[1]) if year_match else None
-    text = re.sub(r"^\s*(?:\d{4}\s*)?(?:by\s+)?", "", value.strip(), flags=re.I)
-    # "from the German by X", "corrected by X", "additional copyediting by X": the name follows "by".
-    text = re.sub(r"^(?:[^,;:()]{0,40}?\s)?by\s+(?=\S)", "", text, count=1, flags=re.I)
-    text = re.sub(r"^(?:in\s+)?\d{4}\s*(?:by\s+)?", "", text)
-    stop = _NAME_STOP.search(text)
-    if stop:
-        text = text[: stop.start()]
-    names = []
-    for part in re.split(r"\s*(?:,|&|\band\b|\by\b|;)\s*", text):
-        name = clean(_YEAR.sub("", part)).strip(" .,:;-")
-        name = re.sub(r"^by\s+", "", name, flags=re.I)
-        if name and not _NOT_A_NAME.search(name) and re.search(r"[A-Za-zÀ-ÿ]", name):
-            names.append(name)
-    return names, year
-
-
-def credits_from(roles: list[str], value: str) -> list[Credit]:
-    credits: list[Credit] = []
-    # "Clemans Dutt, Edited by Robert Daglish": the embedded clause names a second role.
-    pieces = _SUBCREDIT.split(value)
-    head, rest = pieces[0], pieces[1:]
-    names, year = credit_names(head)
-    credits += [Credit(role=role, name=name, year=year) for role in roles for name in names]
-    for word, sub_value in zip(rest[::2], rest[1::2], strict=True):
-        role = PROSE_ROLE_WORDS.get(word.lower().replace("proof-read", "proofread"))
-        role = role or ROLE_LABELS.get(word.lower())
-        if role:
-            sub_names, sub_year = credit_names(sub_value)
-            credits += [Credit(role=role, name=n, year=sub_year) for n in sub_names]
-    return credits
-
-
-def prose_credits(text: str) -> list[Credit]:
-    credits: list[Credit] = []
-    for sentence in re.split(r"(?<=[a-z\)])\.\s+(?=[A-Z])", text):
-        match = PROSE_CREDIT.search(sentence)
-        if not match:
-            continue
-        roles = []
-        for word in re.split(r"\s*(?:,|&|\band\b|/)\s*", match["roles"].lower()):
-            word = word.strip()
-            role = PROSE_ROLE_WORDS.get(word) or PROSE_ROLE_WORDS.get(word.replace("-", " "))
-            if role:
-                roles.append(role)
-        credits += credits_from(list(dict.fromkeys(roles)), match["names"])
-    return credits
-
-
-def dedupe_credits(credits: list[Credit]) -> list[Credit]:
-    seen: dict[tuple[str, str], Credit] = {}
-    for credit in credits:
-        seen.setdefault((credit.role, credit.name), credit)
-    return list(seen.values())
+# Credits are read by credits.py, citations by citation.py.
 
 
 # --- licence ---------------------------------------------------------------------------------
@@ -299,90 +240,6 @@ def licence_of(label: str | None, statement: str | None, links: list[tuple[str, 
                 break
     return Licence(raw=statement or None, label=clean(label).rstrip(":") if label else None,
                    status=status, id=licence_id, url=url)
-
-
-# --- citation --------------------------------------------------------------------------------
-_CITATION_PREFIX = re.compile(
-    r"^\s*(?:from|source\s*:|originally (?:published )?(?:in|as)|first published in|published in|"
-    r"reprinted from|taken from|published by)\s*:?\s*",
-    re.I,
-)
-_VOLUME = re.compile(r"\b(?:vol(?:ume)?\.?|tomo?|band|bd\.)\s*([IVXLCDM]+\b|\d+)", re.I)
-_ISSUE = re.compile(r"(?:\b(?:nos?|number|nr|n[º°o]|issue)\.?|#)\s*(\d+(?:\s*[/–-]\s*\d+)?)\b", re.I)
-_PAGES = re.compile(
-    r"(?:\bpp?\.|\bpages?\b|\bpg\.|\bpp\b|\bp\b(?=\s*\d))\s*"
-    r"((?:\d+|[ivxlc]+)[a-z]?(?:\s*(?:[-–—]|&|and|,)\s*\d+[a-z]?)*)",
-    re.I,
-)
-_NOT_CONTAINER = re.compile(
-    r"^(?:vol|no\.|nos?\b|p\.|pp\.|page|\d|speech|lecture|letter|address|report|written|"
-    r"delivered|transcribed|translated|manuscript|unpublished|the author|author's|marxists|ibid|et al|"
-    r"op\.? ?cit)",
-    re.I,
-)
-
-
-def _title_like(text: str) -> bool:
-    """A container title starts with a capital (or a digit-less word): "internal pamphlet" does not."""
-    return bool(text) and not text[0].islower() and not _NOT_CONTAINER.match(text)
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def number_of(text: str | None) -> int | None:
-    """'22' -> 22, 'X' -> 10; None for anything else."""
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    try:
-        return int(roman.fromRoman(text.upper()))
-    except (roman.InvalidRomanNumeralError, ValueError):
-        return None
-
-
-def parse_citation(raw: str, emphasis: list[str], work_title: str | None, language: str) -> Citation:
-    text = clean(raw)
-    body = _CITATION_PREFIX.sub("", text)
-    title_key = _fold(work_title or "")
-    usable = [c for c in (clean(e).strip(" ,.;:") for e in emphasis)
-              if len(_fold(c)) > 2 and c in body and _title_like(c)
-              and not re.fullmatch(r"[\d\W]+", c)]
-    # The work's own title printed before the periodical ("<em>The New International</em>,
-    # <strong>Justice</strong>") is not the container; a book's contents page cites itself.
-    others = [c for c in usable if _fold(c) != title_key]
-    container = others[0] if others else (usable[0] if usable else None)
-    if container is None and _PUBLISHER.match(text):
-        container = None  # "Published by the Socialist Workers Party": a publisher, not a container
-    elif container is None:
-        head = re.split(r",|\(|\s+vol\.?\s|\s+no\.?\s*\d|;|\.\s", body, maxsplit=1, flags=re.I)[0]
-        head = head.strip(" .")
-        if head and _title_like(head) and find_date(head) is None and len(head) < 150:
-            container = head
-    after = body.split(container, 1)[1] if container and container in body else body
-    volume = _VOLUME.search(after)
-    issue = _ISSUE.search(after)
-    pages = _PAGES.search(after)
-    date = find_date(after, language)
-    volume_text = volume[1] if volume else None
-    issue_text = clean(issue[1]) if issue else None
-    return Citation(
-        raw=text,
-        container_title=container,
-        volume=volume_text,
-        volume_number=number_of(volume_text),
-        issue=issue_text,
-        issue_number=number_of(issue_text),
-        date=date,
-        pages=clean(pages[1]).strip(" ,") if pages else None,
-    )
-
-
-_PUBLISHER = re.compile(r"^\s*(?:first\s+)?(?:published|printed|produced|issued)(?:\s+and\s+distributed)?\s+"
-                        r"(?:[^,]{0,30}\s)?by\b", re.I)
-_PUBLICATION_HINT = re.compile(r"\bvol\.|\bno\.\s*\d|\bpp?\.\s*\d|\bpublished (?:in|by)\b", re.I)
 
 
 # --- the colophon as a whole ---------------------------------------------------------------------
@@ -435,10 +292,10 @@ def read_colophon(blocks: list[html.HtmlElement], base_url: str, work_title: str
                 licence_text.append(value)
                 licence_links += line.links
             elif roles:
-                credits += credits_from(roles, value)
+                credits += credits_from(roles, value, raw=f"{clean(label)}: {value}")
             continue
         text = line.text
-        if prose_citation is None and source is None and _CITATION_PREFIX.match(text):
+        if prose_citation is None and source is None and CITATION_PREFIX.match(text):
             prose_citation = line  # "From <book>, edited by …": the book's editor, not a credit
             continue
         found = prose_credits(text)
@@ -455,7 +312,7 @@ def read_colophon(blocks: list[html.HtmlElement], base_url: str, work_title: str
         if found:
             continue
         if prose_citation is None and (
-            _CITATION_PREFIX.match(text) or (index == 0 and (find_date(text) or _PUBLICATION_HINT.search(text)))
+            CITATION_PREFIX.match(text) or (index == 0 and is_source_statement(text))
         ):
             prose_citation = line
     colophon.credits = dedupe_credits(credits)
@@ -465,7 +322,7 @@ def read_colophon(blocks: list[html.HtmlElement], base_url: str, work_title: str
                                       licence_links, base_url)
     chosen = source or prose_citation
     if chosen is None and published is not None and (
-            published.emphasis or _PUBLICATION_HINT.search(published.text)):
+            published.emphasis or PUBLICATION_HINT.search(published.text)):
         chosen = published
     if chosen is not None and chosen.text:
         colophon.citation = parse_citation(chosen.text, chosen.emphasis, work_title, language)

@@ -144,6 +144,8 @@ def _point(text: str, *, month_first: bool = False) -> _Point | None:
                     month2 = month2 % 12 + 1
                     if month2 == 1:
                         year += 1
+                elif month2 is not None and month is not None and month2 < month:
+                    year += 1  # "December 20 (January 2), 1917": the New Style day is in the next year
                 month, day = month2, day2
             elif (m["os"] and m["os"].lower().lstrip("(").startswith("o") and month is not None
                   and day is not None and _valid(year, month, day)):
@@ -185,12 +187,25 @@ def _partial(text: str, right: _Point) -> _Point | None:
 _RANGE_SPLIT = re.compile(r"\s*(?:–|—|-|/|\bto\b|\buntil\b|\btill\b)\s*", re.I)
 
 
+_LEFT_MONTH_DAY = re.compile(rf"(?P<m>{_MONTH})\s*(?P<d>{_DAY})", re.I)
+_DAY_YEAR = re.compile(rf"(?P<d>{_DAY})\s*,?\s*(?P<y>{_YEAR})", re.I)
+
+
+def _day_of_left_month(left: str, right: str) -> _Point | None:
+    """The right side of "March 8-16, 1921": its day and year, and the month printed on the left."""
+    m_left, m_right = _LEFT_MONTH_DAY.fullmatch(left.strip()), _DAY_YEAR.fullmatch(right.strip(" ,.;:"))
+    if m_left is None or m_right is None:
+        return None
+    year, month, day = int(m_right["y"]), _month(m_left["m"]), int(re.sub(r"\D", "", m_right["d"]))
+    return _Point(year, month, day) if month and _valid(year, month, day) else None
+
+
 def _range(text: str) -> tuple[_Point, _Point] | None:
     for sep in _RANGE_SPLIT.finditer(text):
         left, right_text = text[: sep.start()], text[sep.end():]
         if not left.strip() or not right_text.strip():
             continue
-        right = _point(right_text)
+        right = _point(right_text) or _day_of_left_month(left, right_text)
         if right is None:
             continue
         start = _partial(left, right)
@@ -198,6 +213,9 @@ def _range(text: str) -> tuple[_Point, _Point] | None:
             continue
         if (start.year, start.month or 0, start.day or 0) > (right.year, right.month or 13, right.day or 32):
             continue
+        if sep.group().strip() == "/" and start.month and start.day and right.month and right.day \
+                and julian_to_gregorian(start.year, start.month, start.day) == (right.year, right.month, right.day):
+            return right, right  # "October 11/24, 1917": one day in the Old Style and the New
         return start, right
     return None
 
@@ -293,7 +311,8 @@ def _dateparser_fallback(raw: str, text: str, language: str) -> DateValue:
 
 # --- searching a date inside a longer text ----------------------------------------------------
 _FIND_POINT = re.compile(
-    rf"(?:(?:{_DAY})\s*(?:\({_DAY}\)\s*)?(?:of\s+)?{_MONTH}\s*(?:\({_MONTH}\)\s*)?(?:{_OS})?\s*,?\s*{_YEAR}"
+    rf"(?:{_MONTH}\s*{_DAY}\s*(?:–|—|-|/)\s*{_DAY}\s*,?\s*{_YEAR}"  # "March 8-16, 1921", "October 11/24, 1917"
+    rf"|(?:{_DAY})\s*(?:\({_DAY}\)\s*)?(?:of\s+)?{_MONTH}\s*(?:\({_MONTH}\)\s*)?(?:{_OS})?\s*,?\s*{_YEAR}"
     rf"|{_MONTH}\s*{_DAY}\s*(?:\((?:{_MONTH}\s*)?{_DAY}\)|{_OS})?\s*,?\s*{_YEAR}"
     rf"|{_MONTH}\s*,?\s*{_YEAR}"
     rf"|{_SEASON}\s*,?\s*{_YEAR}(?:\s*/\s*(?:\d{{2}}|{_YEAR})\b)?"

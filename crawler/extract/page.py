@@ -16,7 +16,6 @@ from crawler.extract.colophon import (
     Colophon,
     clean,
     is_endnote_block,
-    number_of,
     own_text,
     read_colophon,
     split_lines,
@@ -24,26 +23,41 @@ from crawler.extract.colophon import (
 from crawler.extract.dates import find_date, parse_date, url_date
 from crawler.extract.decode import decode_html, xml_safe
 from crawler.extract.document import document_text_size, flatten, text_size
+from crawler.extract.series import SeriesSigns, page_series, read_marker, read_series_line, read_trailing_marker
 from crawler.extract.vocab import (
+    BARE_NUMBER_HEADING,
     BODY_LOST_MIN_TEXT,
     BODY_LOST_SHARE,
-    CARDINALS,
+    BRACKETED,
+    BY_LINE,
     CHAPTER_HEADING,
-    CONCLUDED,
+    CHAPTER_LINE_LEAD,
+    CHAPTER_LIST_HEADING_LINES,
+    CHAPTER_LIST_MIN,
+    CHAPTER_LIST_SKIP_CLASSES,
     CONTINUED,
     CONTINUED_FROM,
+    DATE_NOTE,
+    DATE_NOTE_MAX_LINES,
     EDITORIAL_NOTE,
     FLATTEN_DEPTH,
+    FOOTNOTE_MARK,
+    HEADING_NOTE_CLASSES,
+    HEADING_NOTE_LINK,
+    HEADING_NOTE_MARKER,
     LAST_UPDATED,
     NAV_CLASSES,
     NON_WORK_PAGES,
     NOTE_CLASSES,
     NOTES_HEADINGS,
-    ORDINALS,
-    PART_IN_TITLE,
+    NUMBERED_SECTION,
+    ORGANISATION_LINKS,
+    ORGANISATION_MAX_WORDS,
+    ORGANISATION_WORDS,
     PLACEHOLDER_TITLES,
     SEPARATOR,
-    SERIES_MARKER,
+    SERIES_LINE_MAX_WORDS,
+    TITLE_BREAKS_OFF,
 )
 from models import (
     Author,
@@ -55,7 +69,6 @@ from models import (
     OtherPage,
     PartOf,
     Provenance,
-    Series,
     Work,
     WorkDates,
     utc_now,
@@ -69,7 +82,6 @@ _CONTAINERS = frozenset({"li", "dd", "dt", "blockquote", "td", "th", "div", "cen
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"ID3", b"\x1f\x8b",
                  b"OggS", b"RIFF", b"\x00\x00\x01\x00")
-_FOOTNOTE_MARK = re.compile(r"\s*\[\s*\d{1,3}\s*\*?\s*\]|\s*\[\s*[a-z]\s*\]", re.I)
 _HTML_LINK = re.compile(r"\.(?:html?|php|asp)$|/$|^[^.]*$", re.I)
 _SKIP_LINK = re.compile(r"\.(?:jpe?g|png|gif|svg|css|js|ico|bmp|tiff?|mp3|ogg|wav|zip|gz|doc|rtf|txt|epub|mobi)$", re.I)
 
@@ -116,7 +128,42 @@ def _text(el: html.HtmlElement) -> str:
 
 def _heading_text(el: html.HtmlElement) -> str:
     """A heading's text with line breaks as spaces and footnote markers dropped."""
-    return clean(_FOOTNOTE_MARK.sub("", el.text_content()))
+    return " ".join(_heading_lines(el))
+
+
+def _is_note_marker(el: html.HtmlElement) -> bool:
+    """A superscript or link inside a heading that only points to a note ("A Just War<sup>1</sup>")."""
+    if el.tag not in ("sup", "a"):
+        return False
+    text = clean(el.text_content())
+    if not text or len(text) > 6:
+        return False
+    links_to_note = any("#" in (a.get("href") or "") for a in el.iter("a"))
+    if el.tag == "a":
+        return links_to_note and HEADING_NOTE_LINK.match(text) is not None
+    classes = set((el.get("class") or "").lower().split())
+    return HEADING_NOTE_MARKER.match(text) is not None or (
+        (links_to_note or bool(classes & HEADING_NOTE_CLASSES)) and HEADING_NOTE_LINK.match(text) is not None)
+
+
+def _heading_lines(el: html.HtmlElement) -> list[str]:
+    """A heading's lines as printed: split at each <br>, footnote markers dropped."""
+    lines: list[list[str]] = [[]]
+
+    def walk(node: html.HtmlElement) -> None:
+        if node.text:
+            lines[-1].append(node.text)
+        for child in node:
+            if child.tag == "br":
+                lines.append([])
+            elif isinstance(child.tag, str) and not _is_note_marker(child):
+                walk(child)
+            if child.tail:
+                lines[-1].append(child.tail)
+
+    walk(el)
+    out = (clean(FOOTNOTE_MARK.sub("", "".join(parts))) for parts in lines)
+    return [line for line in out if line]
 
 
 _STRUCTURE = _LEAF_BLOCKS | {"table", "ul", "ol", "dl"}
@@ -163,15 +210,17 @@ def _fold(text: str) -> str:
 
 
 def _is_date_line(text: str, language: str) -> DateValue | None:
-    """A heading that is a date: "(1 June 1946)", or bare "December 7, 1940" — but not a bare
-    span such as "1879-1944", which heads a book about a life."""
+    """A heading that is a date: "(1 June 1946)", or bare "December 7, 1940", "March 8-16, 1921" —
+    but not a bare span of years such as "1879-1944", which heads a book about a life."""
     stripped = text.strip()
-    if not stripped or len(stripped) > 80:
-        return None
+    if not stripped or len(stripped) > 80 or DATE_NOTE.match(stripped):
+        return None  # "Published March-April 1928": a note, whose date is read without its verb
     value = parse_date(stripped, language)
     if value.value is None:
         return None
-    if not stripped.startswith(("(", "[")) and value.precision in ("range", "decade"):
+    years_only = value.precision == "decade" or (
+        value.precision == "range" and all(len(end) == 4 for end in value.value.split("/")))
+    if not stripped.startswith(("(", "[")) and years_only:
         return None
     return value
 
@@ -205,7 +254,9 @@ def _looks_like_name(text: str) -> bool:
 
 
 def read_header(blocks: list[Block], colophon_start: int | None, canonical: str | None,
-                page_title: str, language: str) -> Header:
+                page_title: str, language: str, in_book: bool = False) -> Header:
+    """The header above the text: title, byline, pre- and subtitle, date line.  ``in_book``: the
+    page links to a contents page beside it, so a chapter heading under the title is its own."""
     header = Header()
     limit = len(blocks) if colophon_start is None else colophon_start
     candidates: list[int] = []
@@ -228,34 +279,60 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
     # Dates printed as headings, "(1 June 1946)" or "December 7, 1940".
     date_index = None
     for c in candidates:
-        text = blocks[c].text
         if blocks[c].tag == "h1":
             continue
+        text = _heading_text(blocks[c].el) if blocks[c].tag in _HEADINGS else blocks[c].text
         value = _is_date_line(text, language)
-        if value is not None and (title_index is None or c > title_index or blocks[c].tag in _HEADINGS):
+        if value is None or not (title_index is None or c > title_index or blocks[c].tag in _HEADINGS):
+            continue
+        if value.precision == "range" and not text.startswith(("(", "[")):
+            # An unbracketed span ("March 8-16, 1921") is the date line only right under an h1 and
+            # when no bracketed date follows: a span above the title dates a congress, and one
+            # beside "(June 1947)" is a life.
+            if title_index is None or c < title_index or date_index is not None:
+                continue
             header.date_line, date_index = value, c
-            break
+            continue
+        header.date_line, date_index = value, c
+        break
     surname = _fold(canonical.split()[-1]) if canonical else None
     before = [c for c in candidates if (title_index is None or c < title_index) and c != date_index]
     if title_index is None:
         # No h1: the first heading that is not the byline is the title (old layouts, chapters).
         byline_pick = _pick_byline(blocks, before, surname)
         rest = [c for c in before if blocks[c].tag in _HEADINGS and c != byline_pick
-                and not blocks[c].text.startswith("(")]
+                and not blocks[c].text.startswith("(") and _date_note_heading(blocks[c].text, language) is None
+                and parse_date(blocks[c].text, language).value is None]
         if rest:
             # The largest heading is the title: h2 over h3 over h4 ...
             title_index = min(rest, key=lambda c: (blocks[c].tag, c))
         before = [c for c in candidates if title_index is None or c < title_index]
     if title_index is not None:
         header.title_block = blocks[title_index]
-        header.title = _heading_text(blocks[title_index].el)
+        lines = _heading_lines(blocks[title_index].el)
+        # "Report on Tactics and Strategy<br><small>June 30, 1921</small>": the date line printed as
+        # the title's last line.
+        last_date = _is_date_line(lines[-1], language) if len(lines) > 1 else None
+        if last_date is not None and header.date_line is None and last_date.precision not in ("range", "decade"):
+            header.date_line, lines = last_date, lines[:-1]
+            lines[-1] = lines[-1].rstrip(" ,;:")
+        header.title = " ".join(lines)
+        title_index, header.title = _whole_title(blocks, title_index, header.title, candidates, date_index,
+                                                 language)
     byline_index = _pick_byline(blocks, [c for c in before if c != date_index], surname)
+    if byline_index is None and surname is None and header.title_block is not None \
+            and header.title_block.tag == "h1":
+        # A body signs the text ("Group of International Communists" above the title).
+        byline_index = next((c for c in before if c != date_index and blocks[c].tag in _HEADINGS
+                             and _names_organisation(blocks[c].text)), None)
     if byline_index is not None:
         block = blocks[byline_index]
         if block.tag == "p" and "title" in block.classes:
             header.byline = _byline_from_title_paragraph(block)
         else:
-            header.byline = _heading_text(block.el)
+            header.byline = _byline_from_heading(block.el)
+    if header.byline is None and title_index is not None:
+        header.byline = _by_line(blocks, title_index + 1, limit)
     if header.byline is None:
         prefix = page_title.split(":", 1)[0].strip() if ":" in page_title else ""
         if prefix and _looks_like_name(prefix) and (surname is None or surname in _fold(prefix)):
@@ -267,8 +344,11 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
     after = [c for c in candidates if title_index is not None and c > title_index and c != date_index]
     if header.date_line is None:
         for c in after:
-            found = find_date(blocks[c].text, language)
-            if found is not None and blocks[c].tag in ("h3", "h4", "h5", "h6"):
+            text = _heading_text(blocks[c].el) if blocks[c].tag in _HEADINGS else blocks[c].text
+            found = _date_note_heading(text, language)
+            if found is None and blocks[c].tag in ("h3", "h4", "h5", "h6"):
+                found = _date_in_heading(text, language)
+            if found is not None:
                 # A date inside a longer heading ("Speech delivered March 25, 1964 …"): the
                 # heading stays the subtitle.
                 header.date_line = found
@@ -277,12 +357,123 @@ def read_header(blocks: list[Block], colophon_start: int | None, canonical: str 
         first = blocks[after[0]]
         if first.tag in _HEADINGS and first.tag != "h1":
             subtitle = _heading_text(first.el)
-            if CHAPTER_HEADING.match(subtitle):
-                # A chapter's own heading under the book's title.
-                header.book_title, header.title = header.title, subtitle
+            under_chapter = CHAPTER_HEADING.match(header.title or "") and NUMBERED_SECTION.match(subtitle)
+            lines = _heading_lines(first.el)
+            listed = len(lines) >= CHAPTER_LIST_HEADING_LINES and all(CHAPTER_HEADING.match(line) for line in lines)
+            if CHAPTER_HEADING.match(subtitle) and not under_chapter and not listed and (
+                    in_book or (header.date_line is None and not BARE_NUMBER_HEADING.match(subtitle))):
+                # A chapter's own heading under the book's title (under a chapter's, it opens a
+                # section).  A dated article in a series keeps its title over a numbered subtitle
+                # ("II. Poincaré …"), and a bare "Part IV" is only a part number.
+                _, chapter = _whole_title(blocks, after[0], subtitle, candidates, date_index, language)
+                header.book_title, header.title = header.title, chapter
             else:
                 header.subtitle = subtitle
+    if header.date_line is None and title_index is not None:
+        header.date_line = _date_note(blocks, title_index + 1, limit, language)
     return header
+
+
+def _whole_title(blocks: list[Block], index: int, title: str, candidates: list[int],
+                 date_index: int | None, language: str) -> tuple[int, str]:
+    """The title heading at ``index`` joined with the heading printed right after it when the two
+    are one title: a title that breaks off mid-phrase in one h1 and goes on in the next ("Rosa
+    Luxemburg" / "y el espontaneismo revolucionario"), or a bare number heading and the heading that
+    names it ("Chapter One" / "VALUE AS AN ECONOMIC CATEGORY").  Returns the last heading's index."""
+    while index + 1 in candidates and index + 1 != date_index:
+        block, following = blocks[index], blocks[index + 1]
+        if following.tag not in _HEADINGS:
+            break
+        text = _heading_text(following.el)
+        if not text or NOTES_HEADINGS.match(text) or BARE_NUMBER_HEADING.match(text) \
+                or _is_date_line(text, language) is not None or _date_note_heading(text, language) is not None:
+            break
+        goes_on = following.tag == block.tag and (TITLE_BREAKS_OFF.search(title) is not None
+                                                  or text[:1].islower())
+        if not (goes_on or BARE_NUMBER_HEADING.match(title)):
+            break
+        title, index = f"{title} {text}", index + 1
+    return index, title
+
+
+def _date_note_heading(text: str, language: str) -> DateValue | None:
+    """The date of a heading that says when the text was given ("Delivered At A Meeting Of …
+    December 14(27), 1917"): such a heading is the date line, never the title."""
+    return find_date(text, language) if DATE_NOTE.match(text) else None
+
+
+def _date_in_heading(text: str, language: str) -> DateValue | None:
+    """A date printed inside a longer heading: a bracketed date ("… to the present day (1920)"), a
+    full date ("Speech delivered March 25, 1964 …"), or a year that ends it ("Pamphlet issued by
+    the League, 1926"); not a year in running words ("from 1848 to the present day")."""
+    for part in BRACKETED.findall(text):
+        value = _is_date_line(part, language) or find_date(part, language)
+        if value is not None:
+            return value
+    found = find_date(text, language)
+    if found is not None and found.precision == "year" and not text.rstrip(" .;:)]").endswith(found.raw):
+        return None
+    return found
+
+
+def _date_note(blocks: list[Block], start: int, limit: int, language: str) -> DateValue | None:
+    """The date of a note under the title that says when the text was given, "(Delivered to the
+    People's University … on June 15, 1923.)", which may run over a few short lines."""
+    for i in range(start, limit):
+        text = blocks[i].text
+        if blocks[i].tag in _HEADINGS or not DATE_NOTE.match(text):
+            continue
+        parts = [text]
+        following = i + 1
+        while "".join(parts).count("(") > "".join(parts).count(")") and following < limit \
+                and len(parts) < DATE_NOTE_MAX_LINES:
+            if blocks[following].text:
+                parts.append(blocks[following].text)
+            following += 1
+        found = find_date(" ".join(parts), language)
+        if found is not None:
+            return found
+    return None
+
+
+def _by_line(blocks: list[Block], start: int, limit: int) -> str | None:
+    """The byline printed as "by J. C. MARIATEGUI" under the title, or "by" above the name."""
+    texts = [block.text for block in blocks[start:limit] if block.text and block.tag != "hr"]
+    for i, text in enumerate(texts):
+        match = BY_LINE.match(text)
+        if match is None:
+            continue
+        name = match["name"] or (texts[i + 1] if i + 1 < len(texts) else "")
+        last = name.split()[-1] if name.split() else ""
+        if last.endswith(".") and len(last) > 2 and "." not in last[:-1]:
+            name = name[:-1]  # "by Lance Sharkey." but not "by J. C." or "…, M.P."
+        if _looks_like_name(name):
+            return name
+    return None
+
+
+def _byline_from_heading(el: html.HtmlElement) -> str:
+    """The name in a byline heading that also carries something else on a line of its own or
+    after a colon ("Rudolf Hilferding:<br>Böhm-Bawerk's Criticism of Marx", "Karl Radek<br>
+    <small>Third Congress of the Communist International</small>")."""
+    lines = _heading_lines(el)
+    whole = " ".join(lines)
+    first = lines[0] if lines else whole
+    name = first.split(":", 1)[0].strip(" ,") if ":" in first else first.strip(" ,")
+    if len(lines) > 1 and (lines[1].startswith("(") or all(_looks_like_name(line) for line in lines)):
+        return whole  # "George Novack<br>(writing as William F. Warde)"; two names, one to a line
+    return name if name != whole and _looks_like_name(name) else whole
+
+
+def _names_organisation(text: str) -> bool:
+    """A heading that names a body ("Group of International Communists"): capitalised words and
+    the small words between them, one of them a word for a body."""
+    words = text.replace(",", " ").split()
+    if not 1 < len(words) <= ORGANISATION_MAX_WORDS or re.search(r"\d|:", text):
+        return False
+    if not all(w[0].isupper() or w.lower() in ORGANISATION_LINKS for w in words):
+        return False
+    return any(w.lower().strip("'’") in ORGANISATION_WORDS for w in words)
 
 
 def _pick_byline(blocks: list[Block], indexes: list[int], surname: str | None) -> int | None:
@@ -360,12 +551,7 @@ class Body:
     sections: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     editorial_notes: list[str] = field(default_factory=list)
-    series_marker: str | None = None
-    series_position: int | None = None
-    continued: bool = False
-    concluded: bool = False
-    next_href: str | None = None
-    previous_href: str | None = None
+    series: SeriesSigns = field(default_factory=SeriesSigns)
     words: int = 0
 
 
@@ -393,17 +579,6 @@ def _note_target(block: Block, targets: dict[str, int], positions: dict[html.Htm
     return None
 
 
-def _position(word: str, total: str | None) -> int | None:
-    word = word.lower()
-    if word in ORDINALS:
-        value = ORDINALS[word]
-        if value == 0:
-            return CARDINALS.get((total or "").lower()) or (int(total) if total and total.isdigit() else None)
-        return value
-    match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
-    return int(match[1]) if match else None
-
-
 def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement,
               skip: frozenset[int] = frozenset()) -> Body:
     out = Body()
@@ -412,6 +587,7 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement,
     in_notes = False
     editorial_container: html.HtmlElement | None = None
     texts: list[tuple[str, Block]] = []
+    prose_started = False  # a paragraph of the text has been read (series lines before it open the page)
     for index, block in enumerate(blocks[start:], start):
         if block.tag == "hr" or index in skip:
             continue
@@ -424,11 +600,13 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement,
             continue  # the end-of-page navigation class used at the start
         # A "last updated" class on anything but a last-updated line is text that borrowed it.
         if not text or (_is_nav(block) and not block.classes & NOTE_CLASSES):
+            # A series line set in a navigation class ("p.link": "(To Be Continued)") is read.
+            read_series_line(out.series, text, block.el, opening=not prose_started, navigation=True)
             continue
         links = block.el.findall(".//a") if block.words <= 40 else []
-        if links and sum(len(a.text_content().split()) for a in links) >= 0.8 * block.words \
-                and not CONTINUED.search(text) and not CONTINUED_FROM.search(text):
-            continue  # a navigation line: "Next chapter", "Archive | Index"
+        if links and sum(len(a.text_content().split()) for a in links) >= 0.8 * block.words:
+            read_series_line(out.series, text, block.el, opening=not prose_started)
+            continue  # a navigation line ("Next chapter", "Archive | Index") or a linked series line
         target = _note_target(block, targets, positions) if targets else None
         if block.tag in _HEADINGS and NOTES_HEADINGS.match(text):
             in_notes = True
@@ -452,62 +630,25 @@ def read_body(blocks: list[Block], start: int, body_el: html.HtmlElement,
             editorial_container = container if in_box else None
             continue
         editorial_container = None
-        if block.words <= 30:
-            if out.series_marker is None and _series_marker(out, [text]):
-                continue
-            if CONTINUED.search(text):
-                out.continued = True
-                href = _first_href(block.el.findall(".//a"))
-                out.next_href = out.next_href or href
-                continue
-            if CONTINUED_FROM.search(text):
-                out.previous_href = out.previous_href or _first_href(block.el.findall(".//a"))
-                continue
-            if CONCLUDED.match(text):
-                out.concluded = True
-                continue
+        if block.words <= SERIES_LINE_MAX_WORDS and read_series_line(
+                out.series, text, block.el, opening=not prose_started):
+            continue
         if block.tag in _HEADINGS:
             if SEPARATOR.match(text):
                 continue
-            out.sections.append(_heading_text(block.el))
+            heading = _heading_text(block.el)
+            out.sections.append(heading)
+            if not prose_started:
+                out.series.opening_headings.append(heading)
         elif SEPARATOR.match(text):
             continue
+        else:
+            prose_started = True
+            read_trailing_marker(out.series, text, block.el)
         texts.append((text, block))
     out.text = [t for t, _ in texts]
     out.words = sum(block.words for _, block in texts)
     return out
-
-
-_SERIES_WORDS = ("series", "articles", "parts", "instalments", "installments")
-
-
-def _series_marker(out: Body, texts: list[str]) -> bool:
-    """Read "(The second of a series of articles)" or "Third of three articles" into ``out``."""
-    for text in texts:
-        lowered = text.lower()
-        if not any(word in lowered for word in _SERIES_WORDS):
-            continue  # the marker names its series; skip the costly pattern for ordinary lines
-        marker = SERIES_MARKER.search(text)
-        if marker is None or len(text.split()) > 30:
-            continue
-        position = _position(marker["ord"], marker["total"])
-        if position is None:
-            continue
-        out.series_marker = text.strip("() ")
-        out.series_position = position
-        if marker["ord"].lower() in ("last", "final", "concluding") or (
-                marker["total"] and position == _position("last", marker["total"])):
-            out.concluded = True
-        return True
-    return False
-
-
-def _first_href(links: list[html.HtmlElement]) -> str | None:
-    for a in links:
-        href = a.get("href")
-        if href and not href.startswith("#"):
-            return str(href)
-    return None
 
 
 def _note(block: Block) -> Note:
@@ -699,8 +840,44 @@ def _cell_date(block: Block, language: str) -> DateValue | None:
     return None
 
 
+def _chapter_list(page: Page, blocks: list[Block]) -> int:
+    """How many pages beside this one the text lists one to a line, each line opening with its
+    link: the chapter list of a contents page, wherever it stands among the page's other text."""
+    name = page.id.rsplit("/", 1)[-1].lower()
+
+    def sibling(href: str) -> str | None:
+        target = href.strip().split("#")[0].lower()
+        if not target or "/" in target or ":" in target or target == name or "." not in target \
+                or not _HTML_LINK.search(target):
+            return None  # only a page of the same folder is a chapter
+        return target
+
+    # Most pages link to fewer sibling pages than a list needs: settle them before reading lines.
+    if len({sibling(a.get("href") or "") for a in page.body.iter("a")} - {None}) < CHAPTER_LIST_MIN:
+        return 0
+    holding = [block for block in blocks if block.tag != "hr" and block.text
+               and not block.classes & CHAPTER_LIST_SKIP_CLASSES
+               and any(sibling(a.get("href") or "") for a in block.el.iter("a"))]
+    listed: set[str] = set()
+    for block in holding:
+        for line in split_lines(block.el, label_tags=False):
+            if not line.links:
+                continue
+            href, link_text = line.links[0]
+            target = sibling(href)
+            if not link_text or target is None:
+                continue
+            text = line.text
+            lead = text.find(link_text)
+            if lead < 0 or not CHAPTER_LINE_LEAD.match(text[:lead]) or CONTINUED.search(text) \
+                    or CONTINUED_FROM.search(text):
+                continue
+            listed.add(target)
+    return len(listed)
+
+
 def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: int,
-               body_words: int, link_words: int) -> str:
+               body_words: int, link_words: int, chapters: int = 0) -> str:
     path = page.id
     name = path.rsplit("/", 1)[-1].lower()
     title = header.title or page.page_title
@@ -716,10 +893,12 @@ def _page_kind(page: Page, header: Header, colophon: Colophon | None, entries: i
         entries >= 2 and body_words - link_words < 25)
     if NON_WORK_PAGES.search(path) and not link_heavy:
         return "other"
+    has_work_header = header.title is not None and (
+        header.byline is not None or colophon is not None or header.date_line is not None)
     if link_heavy:
-        has_work_header = header.title is not None and (
-            header.byline is not None or colophon is not None or header.date_line is not None)
         return "toc" if has_work_header and root else "section_index"
+    if chapters >= CHAPTER_LIST_MIN and has_work_header:
+        return "toc"  # a contents page with an introduction, a preface or synopses beside its list
     if images >= 3 and body_words - link_words < 40 * images:
         return "other"
     if body_words < 15 and header.byline is None and colophon is None and header.date_line is None:
@@ -757,8 +936,10 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
     colophon_indexes = _find_colophon(blocks)
     # A colophon printed after the text (source notes at the foot of a speech) is no header.
     trailing = bool(colophon_indexes) and _first_prose(blocks) < colophon_indexes[0]
+    contents = _contents_links(page)
     header = read_header(blocks, colophon_indexes[0] if colophon_indexes and not trailing else None,
-                         canonical, page.page_title, page.language)
+                         canonical, page.page_title, page.language,
+                         in_book=any(contents))
     colophon = None
     if colophon_indexes:
         colophon = read_colophon([blocks[i].el for i in colophon_indexes], url, header.title, page.language)
@@ -770,7 +951,8 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
         for b in blocks[start:] if b.tag != "hr" and not _is_nav(b)
         for a in b.el.iter("a") if not (a.get("href") or "#").startswith("#")
     )
-    kind = _page_kind(page, header, colophon, _count_entries(blocks[start:]), body_words, link_words)
+    kind = _page_kind(page, header, colophon, _count_entries(blocks[start:]), body_words, link_words,
+                      _chapter_list(page, blocks[start:]))
     last_updated = read_last_updated(blocks)
     if kind == "other":
         return OtherPage(id=page_id, url=url, language=page.language,
@@ -790,9 +972,13 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
             entries=index_entries(page), last_updated=last_updated, provenance=_provenance(page, fetch),
         )
     title = header.title or page.page_title or page_id
-    if content.series_marker is None and colophon is not None:
-        _series_marker(content, [line.text for line in colophon.lines if line.label is None])
-    series = _series(content, title, page.page_title, url)
+    if content.series.marker is None and colophon is not None:
+        read_marker(content.series, [line.text for line in colophon.lines if line.label is None])
+    series = page_series(content.series, kind=kind, title=title, page_title=page.page_title,
+                         subtitle=header.subtitle,
+                         sections=content.sections, text=content.text,
+                         notes=[*content.editorial_notes, *(note.text for note in content.notes)],
+                         page_id=page_id, url=url)
     dates = colophon.dates if colophon else None
     citation = colophon.citation if colophon else None
     date = (header.date_line
@@ -817,7 +1003,7 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
         credits=colophon.credits if colophon else [],
         licence=colophon.licence if colophon else Licence(),
         series=series,
-        part_of=_part_of(page, header),
+        part_of=_part_of(header, contents),
         editorial_notes=content.editorial_notes,
         notes=content.notes,
         sections=content.sections,
@@ -828,49 +1014,38 @@ def extract_page(page: Page, catalogue: Catalogue | None, fetch: Fetch) -> Work 
     )
 
 
-def _series(content: Body, title: str, page_title: str, url: str) -> Series | None:
-    position = content.series_position
-    if position is None:
-        match = PART_IN_TITLE.match(title) or PART_IN_TITLE.search(page_title.rpartition(":")[2])
-        if match:
-            position = _ordinal_number(match["num"])
-    if not (content.series_marker or position or content.continued or content.concluded
-            or content.next_href or content.previous_href):
-        return None
-    return Series(
-        marker=content.series_marker,
-        position=position,
-        continued=content.continued,
-        concluded=content.concluded,
-        next_url=urljoin(url, content.next_href) if content.next_href else None,
-        previous_url=urljoin(url, content.previous_href) if content.previous_href else None,
-    )
-
-
-def _ordinal_number(text: str) -> int | None:
-    text = text.lower()
-    return CARDINALS.get(text) or number_of(text) or None
-
-
 _CONTENTS_LINK = re.compile(r"^(?:table of )?contents$|^index$|^(?:book|pamphlet) index$|^índice$|^indice$", re.I)
 
 
-def _part_of(page: Page, header: Header) -> PartOf | None:
-    """The contents page a chapter belongs to, from its own "Contents"/"Index" link."""
+def _part_of(header: Header, contents: tuple[str | None, str | None]) -> PartOf | None:
+    """The contents page a chapter belongs to: its own "Contents"/"Index" link or, under its book's
+    title, its link to the folder's index page (see _contents_links)."""
+    named, index = contents
+    url = named or (index if header.book_title is not None else None)
+    return PartOf(title=header.book_title or header.pretitle, url=url) if url else None
+
+
+def _contents_links(page: Page) -> tuple[str | None, str | None]:
+    """The contents page beside this one that it links to: the first link named "Contents" or
+    "Index", and the first link to the folder's index page."""
     folder = page.url.rsplit("/", 1)[0] + "/"
+    here = urldefrag(page.url)[0]
+    named: str | None = None
+    index: str | None = None
     for a in page.body.iter("a"):
         href = a.get("href") or ""
         if "/" in href.split("#")[0] or not href:
             continue  # the contents page sits beside its chapters
-        text = clean(a.text_content())
-        if not (_CONTENTS_LINK.match(text) or (header.book_title and href.lower().startswith("index."))):
+        is_named = _CONTENTS_LINK.match(clean(a.text_content())) is not None
+        if not (is_named or href.lower().startswith("index.")):
             continue
-        absolute = urldefrag(urljoin(page.url, href))[0]
-        if absolute == urldefrag(page.url)[0] or not absolute.startswith(folder):
+        absolute: str = urldefrag(urljoin(page.url, href))[0]
+        if absolute == here or not absolute.startswith(folder) or "/" in absolute[len(folder):]:
             continue
-        tail = absolute[len(folder):]
-        if "/" in tail:
-            continue
-        if _CONTENTS_LINK.match(text) or (re.fullmatch(r"index\.html?", tail) and header.book_title):
-            return PartOf(title=header.book_title or header.pretitle, url=absolute)
-    return None
+        if is_named and named is None:
+            named = absolute
+        if index is None and re.fullmatch(r"index\.html?", absolute[len(folder):]):
+            index = absolute
+        if named is not None and index is not None:
+            break
+    return named, index
