@@ -59,3 +59,18 @@ def build(root: Path, authors: int = 4, works: int = 60) -> Path:
     index.write_text(index.read_text().replace("</body>", "".join(listing) + "</body>"))
     (root / "admin/js/data/authors.json").write_text(json.dumps(catalogue, indent=1))
     return root
+
+
+def edit_between_runs(root: Path) -> dict[str, str]:
+    """The archive changed between two runs: writer0's work 2 edited, work 5 deleted, a new work added
+    and listed on the author's index. Returns the ids of each."""
+    changed = root / work_path("writer0", 2)
+    changed.write_text(changed.read_text().replace("The text of article 2", "The revised text of article 2"))
+    (root / work_path("writer0", 5)).unlink()
+    new = root / "archive/writer0/1960/01/new.htm"
+    new.parent.mkdir(parents=True)
+    new.write_text((root / work_path("writer0", 1)).read_text().replace("Article 1", "A New Article"))
+    index = root / "archive/writer0/index.htm"
+    index.write_text(index.read_text().replace("</h1>", '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'))
+    return {"modified": work_path("writer0", 2), "removed": work_path("writer0", 5),
+            "added": "archive/writer0/1960/01/new.htm"}

@@ -62,18 +62,6 @@ def feed(out: Path, since: str) -> list[str]:
     return sorted(json.dumps(_stable(json.loads(line)), sort_keys=True) for line in result.stdout.splitlines())
 
 
-def change_the_site(site: Path) -> None:
-    """Between the two runs: one work changed, one removed, one added and listed."""
-    changed = site / synthetic.work_path("writer0", 2)
-    changed.write_text(changed.read_text().replace("The text of article 2", "The revised text of article 2"))
-    (site / synthetic.work_path("writer0", 5)).unlink()
-    new = site / "archive/writer0/1960/01/new.htm"
-    new.parent.mkdir(parents=True)
-    new.write_text((site / synthetic.work_path("writer0", 1)).read_text().replace("Article 1", "A New Article"))
-    index = site / "archive/writer0/index.htm"
-    index.write_text(index.read_text().replace("</h1>", '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'))
-
-
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The site after its change, served; the dataset as it was before (a template to copy), and
@@ -84,7 +72,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with origin(site) as base:
         assert crawl(base, template).returncode == 0
         first_run = json.loads((template / "datapackage.json").read_text())["runs"][-1]["id"]
-        change_the_site(site)
+        synthetic.edit_between_runs(site)
         reference = base_dir / "reference"
         shutil.copytree(template, reference, symlinks=True)
         assert crawl(base, reference).returncode == 0

@@ -64,15 +64,8 @@ def test_refreshes_publish_exact_change_sets(tmp_path: Path) -> None:
         assert "archive/writer0/index.htm" in first["added"] and len(first["added"]) == 20
 
         # Changed, added, removed and left alone between runs.
-        changed = site / synthetic.work_path("writer0", 2)
-        changed.write_text(changed.read_text().replace("The text of article 2", "The revised text of article 2"))
-        (site / synthetic.work_path("writer0", 5)).unlink()
-        new = site / "archive/writer0/1960/01/new.htm"
-        new.parent.mkdir(parents=True)
-        new.write_text((site / synthetic.work_path("writer0", 1)).read_text().replace("Article 1", "A New Article"))
+        synthetic.edit_between_runs(site)
         index = site / "archive/writer0/index.htm"
-        listed = '</h1><p class="toc"><a href="1960/01/new.htm">New</a></p>'
-        index.write_text(index.read_text().replace("</h1>", listed))
         unlisted = synthetic.work_path("writer0", 0)  # still on the server, no longer linked
         index.write_text(index.read_text().replace(f'href="{unlisted[len("archive/writer0/"):]}"', 'href="#"'))
         untouched = site / synthetic.work_path("writer0", 3)
