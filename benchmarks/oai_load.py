@@ -26,6 +26,9 @@ from typing import Any
 
 from _corpus import ROOT
 
+from output.dataset import file_digest
+from output.snapshot import Snapshot
+
 AUTHORS = 40
 PERIODICALS = 12
 # How often each kind of request is made: weights, not counts.
@@ -42,13 +45,15 @@ def build_dataset(folder: Path, records: int) -> list[str]:
                              "--log-level", "ERROR"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         sys.exit(f"the sample crawl failed:\n{result.stderr[-3000:]}")
-    templates = [json.loads(line) for line in (sample / "works.jsonl").read_text().splitlines()]
+    templates = [json.loads(line) for line in Snapshot.open(sample).lines("works.jsonl")]
     run = "20250101T000000000000Z"
     generation = folder / ".snapshots" / run
-    generation.mkdir(parents=True)
+    for name in ("works", "tombstones"):
+        (generation / name).mkdir(parents=True)
     (folder / "changes").mkdir()
     ids: list[str] = []
-    with open(generation / "works.jsonl", "wb") as works, open(folder / "changes" / f"{run}.jsonl", "wb") as changes:
+    with open(generation / "works/0000.jsonl", "wb") as works, \
+            open(folder / "changes" / f"{run}.jsonl", "wb") as changes:
         for n in range(records):
             work = dict(templates[n % len(templates)])
             author = n % AUTHORS
@@ -63,19 +68,27 @@ def build_dataset(folder: Path, records: int) -> list[str]:
             changes.write(json.dumps({"op": "added", "id": work["id"], "url": work["url"], "run": run,
                                       "at": at, "record": work}).encode() + b"\n")
             ids.append(work["id"])
-    with open(generation / "tombstones.jsonl", "wb") as tombstones:
+    with open(generation / "tombstones/0000.jsonl", "wb") as tombstones:
         for n in range(records // 30):
             tombstones.write(json.dumps({"id": f"archive/gone/g{n}.htm", "url": f"https://www.marxists.org/gone/g{n}",
                                          "removed_at": "2025-01-15T12:00:00+00:00", "run": run}).encode() + b"\n")
     package = {"profile": "data-package", "name": "colophon-dataset", "title": "OAI-PMH load benchmark",
-               "updated": "2025-01-31T00:00:00+00:00", "resources": [],
+               "updated": "2025-01-31T00:00:00+00:00",
+               "resources": [_one_part(generation, name) for name in ("works", "tombstones")],
                "runs": [{"id": run, "started": "2025-01-01T00:00:00+00:00", "finished": "2025-01-31T00:00:00+00:00",
                          "complete": True}]}
     (generation / "datapackage.json").write_text(json.dumps(package))
     os.symlink(f".snapshots/{run}", folder / "snapshot")
-    for name in ("works.jsonl", "tombstones.jsonl", "datapackage.json"):
+    for name in ("works", "tombstones", "datapackage.json"):
         os.symlink(f"snapshot/{name}", folder / name)
     return ids
+
+
+def _one_part(generation: Path, name: str) -> dict[str, object]:
+    """A record type of one shard as datapackage.json lists it (output.publish)."""
+    size, sha, records = file_digest(generation / name / "0000.jsonl")
+    part = {"path": f"{name}/0000.jsonl", "bytes": size, "hash": f"sha256:{sha}", "records": records}
+    return {"name": name, "path": [part["path"]], "bytes": size, "records": records, "parts": [part]}
 
 
 def process_status(pid: int) -> dict[str, float]:

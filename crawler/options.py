@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from output.dataset import SHARD_BYTES
+
 CONTACT = "https://colophon.invalid/bot"  # who to contact about the crawler; set yours
 PROGRESS_EVERY = 2.0                      # seconds between progress reports
 REVISIT_MIN = 3600.0                      # seconds: the shortest revisit interval of a work page
@@ -19,14 +21,16 @@ MAX_PAGE_BYTES = 10 * 1024 * 1024         # a larger page is a reject, not a mem
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def non_negative(kind: type, flag: str) -> Callable[[str], Any]:
+def non_negative(kind: type, flag: str, minimum: float = 0) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{flag} must not be negative, got {text!r}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must not be negative, got {text!r}" if minimum == 0 else
+                f"{flag} must be at least {minimum:g}, got {text!r}")
         return value
     return parse
 
@@ -40,6 +44,7 @@ class Option:
     switch: bool = False              # a flag without a value
     choices: tuple[str, ...] | None = None
     setting: str | None = None        # the Scrapy setting that takes the value as it is
+    minimum: float = 0                # the smallest value a number may take
 
     @property
     def dest(self) -> str:
@@ -49,7 +54,7 @@ class Option:
         if self.switch:
             parser.add_argument(self.flag, action="store_true", help=self.help)
         elif self.kind is not None:
-            parser.add_argument(self.flag, type=non_negative(self.kind, self.flag), default=self.default,
+            parser.add_argument(self.flag, type=non_negative(self.kind, self.flag, self.minimum), default=self.default,
                                 help=self.help)
         else:
             parser.add_argument(self.flag, default=self.default, choices=self.choices, help=self.help)
@@ -86,6 +91,9 @@ CRAWL_OPTIONS = (
            setting="COLOPHON_PROGRESS_INTERVAL"),
     Option("--log-level", "how much Scrapy logs (default WARNING)", "WARNING", choices=LOG_LEVELS,
            setting="LOG_LEVEL"),
+    Option("--shard-bytes", f"bytes a record type's shard grows to before its shards double (default "
+                            f"{SHARD_BYTES >> 20} MiB)", SHARD_BYTES, int, setting="COLOPHON_SHARD_BYTES",
+           minimum=4096),
 )
 
 

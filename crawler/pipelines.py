@@ -23,18 +23,27 @@ FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl",
 # so a page reached under two URLs ("/" and "/index.htm") is fetched and kept once.
 
 
-def _inheritance(state: Any) -> Any:
-    """What each published record inherits (crawler.extract.inherit), from the pages in the store."""
-    inheritance = Inheritance.build(
-        ((orjson.loads(record), orjson.loads(links or b"[]")) for _, _, record, links in state.tocs()),
-        state.series_links())
+class Inherited:
+    """What each published record inherits (crawler.extract.inherit), from the pages in the store;
+    a record's basis names the contents page (and its version) and the part before it."""
 
-    def finish(page_id: str, line: bytes) -> bytes:
+    def __init__(self, state: Any) -> None:
+        tocs = state.tocs()
+        self.toc_hash = {toc_id: digest for toc_id, _, _, _, digest in tocs}
+        self.inheritance = Inheritance.build(
+            ((orjson.loads(record), orjson.loads(links or b"[]")) for _, _, record, links, _ in tocs),
+            state.series_links())
+
+    def basis(self, page_id: str) -> str:
+        toc = self.inheritance.chapter_of.get(page_id)
+        toc_id = toc["id"] if toc is not None else ""
+        return f"{toc_id}:{self.toc_hash.get(toc_id, '')}|{self.inheritance.previous_of.get(page_id, '')}"
+
+    def __call__(self, page_id: str, line: bytes) -> bytes:
+        inheritance = self.inheritance
         inherited = inheritance.apply(orjson.loads(line)) if (
             page_id in inheritance.chapter_of or page_id in inheritance.previous_of) else None
         return line if inherited is None else orjson.dumps(inherited) + b"\n"
-
-    return finish
 
 
 class ValidatePipeline:
@@ -74,6 +83,7 @@ class StatePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.shard_bytes = crawler.settings.getint("COLOPHON_SHARD_BYTES")
         self.started = utc_now()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -156,7 +166,8 @@ class StatePipeline:
                 return
             try:
                 self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report,
-                                                             finish=_inheritance(state)))
+                                                             finish=Inherited(state),
+                                                             shard_bytes=self.shard_bytes))
             except ENVIRONMENT_ERRORS as error:
                 # Nothing half-published is ever visible (output.publish); the run resumes next time.
                 self.stats.set_value(STAT, environment_message(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crawler import options as _options  # the defaults a crawl's options share with these settings
+from output import dataset as _dataset  # the default shard size
 
 BOT_NAME = "colophon"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -20,6 +21,7 @@ COLOPHON_RUN_ID = None                  # None: a timestamp; an interrupted run 
 COLOPHON_REVISIT_MIN = _options.REVISIT_MIN  # seconds: the shortest revisit interval of a work page
 COLOPHON_REVISIT_MAX = _options.REVISIT_MAX  # seconds: the longest (unchanged pages drift towards it)
 COLOPHON_REVALIDATE = False             # revisit every page this run, whatever its interval
+COLOPHON_SHARD_BYTES = _dataset.SHARD_BYTES  # a record type's shards double when one would outgrow this
 
 # --- politeness: the defaults are gentle; `colophon crawl --delay 0 --concurrency 16` for a mirror
 ROBOTSTXT_OBEY = True

@@ -3,7 +3,7 @@ sets per author and per periodical, from/until selective harvesting, resumption 
 persistent deleted records from the tombstones.
 
 The folder is read through `output.snapshot` only: the index is rebuilt when the published snapshot
-changes, and every record is read from the works file of the snapshot the index was built from.
+changes, and every record is read from the works shards of the snapshot the index was built from.
 Every request, however malformed, is answered with a well-formed OAI-PMH document: arguments are
 checked against the protocol's error codes, and anything the repository cannot answer is answered
 as an error, never as a server failure. The server is waitress: a fixed pool of worker threads,
@@ -152,16 +152,17 @@ class Item:
     id: str
     offset: int | None = field(default=None, compare=False)  # None: deleted
     length: int = field(default=0, compare=False)
+    part: int = field(default=0, compare=False)  # the works shard that holds it
     specs: tuple[str, ...] = field(default=(), compare=False)  # its sets and their parents
 
 
 @dataclass(eq=False)
 class Index:
-    """One snapshot, indexed. `works` stays open on the file the offsets refer to, so a record is
+    """One snapshot, indexed. `works` stays open on the shards the offsets refer to, so a record is
     read from the snapshot this index describes even after a publication replaced or removed it."""
 
     snapshot: Snapshot
-    works: BinaryIO
+    works: list[BinaryIO]
     items: list[Item]
     by_id: dict[str, Item]
     sets: dict[str, str]
@@ -176,7 +177,7 @@ class Index:
 
     def __post_init__(self) -> None:
         self.stamps = [item.datestamp for item in self.items]
-        weakref.finalize(self, self.works.close)  # once no request holds this index any more
+        weakref.finalize(self, _close_all, self.works)  # once no request holds this index any more
 
     @property
     def version(self) -> str:
@@ -185,7 +186,7 @@ class Index:
     def line(self, item: Item) -> bytes:
         if item.offset is None:
             raise ValueError(f"{item.id} is a deleted record: it has no line")
-        return os.pread(self.works.fileno(), item.length, item.offset)
+        return os.pread(self.works[item.part].fileno(), item.length, item.offset)
 
     def fragment(self, item: Item, prefix: str, build: Callable[[], etree._Element]) -> bytes:
         """A record's metadata element serialised, from the cache or built by `build`."""
@@ -223,6 +224,42 @@ class Index:
         return found
 
 
+def _close_all(handles: list[BinaryIO]) -> None:
+    for handle in handles:
+        handle.close()
+
+
+def _index_part(works: BinaryIO, part: int, changed: dict[str, str], fallback: str, items: list[Item],
+                sets: dict[str, str], live: set[str]) -> int:
+    """Index the records of one works shard; returns how many lines could not be read."""
+    skipped = 0
+    offset = 0
+    for line in works:
+        record = _object(line)
+        if record is None or not isinstance(record.get("id"), str) or not record["id"]:
+            skipped += 1
+            offset += len(line)
+            continue
+        specs: list[str] = []
+        author = _mapping(record.get("author"))
+        slug = author.get("slug")
+        if isinstance(slug, str) and slug:
+            spec = f"author:{set_slug(slug)}"
+            name = author.get("name")
+            sets.setdefault(spec, xml_text(name if isinstance(name, str) and name else slug))
+            specs += [spec, "author"]
+        citation = _mapping(record.get("citation"))
+        periodical = citation.get("container_title")
+        if isinstance(periodical, str) and periodical:
+            spec = f"periodical:{set_slug(periodical)}"
+            sets.setdefault(spec, xml_text(periodical))
+            specs += [spec, "periodical"]
+        items.append(Item(changed.get(record["id"], fallback), record["id"], offset, len(line), part, tuple(specs)))
+        live.add(record["id"])
+        offset += len(line)
+    return skipped
+
+
 def build_index(snapshot: Snapshot) -> Index:
     """Index one snapshot. Raises OSError when one of its files cannot be read (it vanished)."""
     changed: dict[str, str] = {}
@@ -246,48 +283,21 @@ def build_index(snapshot: Snapshot) -> Index:
     items: list[Item] = []
     sets: dict[str, str] = {"author": "Authors", "periodical": "Periodicals"}
     live: set[str] = set()
-    works = open(snapshot.path("works.jsonl"), "rb")  # noqa: SIM115 - held by the Index, closed by it
+    works: list[BinaryIO] = []  # held by the Index, closed by it
     try:
-        offset = 0
-        for line in works:
-            record = _object(line)
-            if record is None or not isinstance(record.get("id"), str) or not record["id"]:
+        for part, path in enumerate(snapshot.part_paths("works.jsonl")):
+            works.append(open(path, "rb"))  # noqa: SIM115
+            skipped += _index_part(works[part], part, changed, fallback, items, sets, live)
+        for line in snapshot.lines("tombstones.jsonl"):
+            tombstone = _object(line)
+            if tombstone is None:
                 skipped += 1
-                offset += len(line)
                 continue
-            specs: list[str] = []
-            author = _mapping(record.get("author"))
-            slug = author.get("slug")
-            if isinstance(slug, str) and slug:
-                spec = f"author:{set_slug(slug)}"
-                name = author.get("name")
-                sets.setdefault(spec, xml_text(name if isinstance(name, str) and name else slug))
-                specs += [spec, "author"]
-            citation = _mapping(record.get("citation"))
-            periodical = citation.get("container_title")
-            if isinstance(periodical, str) and periodical:
-                spec = f"periodical:{set_slug(periodical)}"
-                sets.setdefault(spec, xml_text(periodical))
-                specs += [spec, "periodical"]
-            items.append(Item(changed.get(record["id"], fallback), record["id"], offset, len(line), tuple(specs)))
-            live.add(record["id"])
-            offset += len(line)
-        try:
-            tombstones = open(snapshot.path("tombstones.jsonl"), "rb")  # noqa: SIM115
-        except FileNotFoundError:
-            tombstones = None
-        if tombstones is not None:
-            with tombstones:
-                for line in tombstones:
-                    tombstone = _object(line)
-                    if tombstone is None:
-                        skipped += 1
-                        continue
-                    record_id = tombstone.get("id")  # None for a removed page that never had an id
-                    if isinstance(record_id, str) and record_id and record_id not in live:
-                        items.append(Item(_stamp(tombstone.get("removed_at")) or fallback, record_id))
+            record_id = tombstone.get("id")  # None for a removed page that never had an id
+            if isinstance(record_id, str) and record_id and record_id not in live:
+                items.append(Item(_stamp(tombstone.get("removed_at")) or fallback, record_id))
     except BaseException:
-        works.close()
+        _close_all(works)
         raise
     if skipped:
         logger.warning("%s: %d unreadable lines left out of the OAI-PMH index", snapshot.root, skipped)

@@ -17,35 +17,40 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
 from models import SCHEMA_VERSION, utc_now
 from output import faults
 from output.atomic import fsync_dir
-from output.dataset import FILES, schema_files
-from output.jsonl import JsonLinesWriter
+from output.dataset import FILES, SHARD_BYTES, bucket, part_path, schema_files, shard_count, shard_of
+from output.jsonl import JsonLinesWriter, dumps
 from output.snapshot import (
     CHANGES_DIR,
     DATAPACKAGE,
     GENERATIONS_DIR,
     KEEP_GENERATIONS,
+    RECORD_DIRS,
     RUNS_DIR,
     SCHEMA_DIR,
+    SINGLE_FILES,
     SNAPSHOT_FILES,
     SNAPSHOT_LINK,
     BrokenDataset,
     NoDataset,
     Snapshot,
     current_generation,
+    resource_name,
 )
-from output.state import StateStore, record_hash
+from output.state import Position, StateStore, record_hash
 
 CHANGE_FILES = ("works.jsonl", "indexes.jsonl")
-Finish = Callable[[str, bytes], bytes]  # consumers' records; rejects and others are not
+TOMBSTONES = "tombstones.jsonl"
+TOMBSTONED = ("work", "toc", "author_index", "section_index")  # kinds whose removal is published
+TOMBSTONE_BYTES = 160  # about what one tombstone line holds, to size the tombstone shards
 LEGACY_JOURNAL = ".publish.journal"
 RUNS_WINDOW = 50  # runs described in datapackage.json; every run's report stays in runs/
 
@@ -66,7 +71,6 @@ class _Staged:
             self.previous: Snapshot | None = Snapshot.open(folder)
         except (NoDataset, BrokenDataset):
             self.previous = None
-        self.previous_resources = {str(r.get("path")): r for r in (self.previous.resources() if self.previous else [])}
 
     def path(self, target: str) -> Path:
         """Where a target waits: inside the staging generation, or beside its final name."""
@@ -106,17 +110,13 @@ class _Staged:
             return False
         return True
 
-    def reuse(self, target: str, measured: JsonLinesWriter) -> bool:
-        """Link the published copy of a JSON Lines file when it already holds exactly these lines."""
+    def reuse_part(self, part: dict[str, Any] | None) -> bool:
+        """Link a shard of the published snapshot into this one, as it is listed there."""
+        if part is None:
+            return False
+        target = str(part["path"])
         source = self._previous(target)
-        listed = self.previous_resources.get(target, {})
-        if source is None or listed.get("hash") != f"sha256:{measured.sha256}" \
-                or listed.get("bytes") != measured.bytes or source.stat().st_size != measured.bytes:
-            return False
-        if not self._link(source, target):
-            return False
-        self.writers[target] = measured
-        return True
+        return source is not None and source.stat().st_size == part.get("bytes") and self._link(source, target)
 
     def reuse_bytes(self, target: str, data: bytes) -> bool:
         source = self._previous(target)
@@ -130,17 +130,12 @@ class _Staged:
             handle.close()
 
     def sync_folders(self) -> None:
-        for folder in {self.generation, self.generation / SCHEMA_DIR, self.folder / CHANGES_DIR,
-                       self.folder / RUNS_DIR, self.generation.parent}:
+        folders = {self.generation, self.generation / SCHEMA_DIR, self.folder / CHANGES_DIR,
+                   self.folder / RUNS_DIR, self.generation.parent}
+        folders |= {self.generation / name for name in RECORD_DIRS}
+        for folder in folders:
             if folder.is_dir():
                 fsync_dir(folder)
-
-
-class _Discard:
-    """A sink for measuring a file without writing it."""
-
-    def write(self, data: bytes) -> int:
-        return len(data)
 
 
 def _feed_files(run: str) -> list[str]:
@@ -187,8 +182,13 @@ def _complete(folder: Path, run: str, keep: list[str]) -> None:
 
 
 def _link_names(folder: Path) -> None:
-    """The names people read (`works.jsonl`, `datapackage.json`, `schemas`) as symlinks through
-    `snapshot`; made once (an older folder's plain files are replaced)."""
+    """The names people read (`works/`, `datapackage.json`, `schemas/`) as symlinks through
+    `snapshot`; made once (an older folder's plain files, and its one-file names such as
+    `works.jsonl`, are replaced)."""
+    for name in SINGLE_FILES:
+        legacy = folder / name
+        if legacy.is_symlink() or legacy.is_file():
+            legacy.unlink()
     for name in SNAPSHOT_FILES:
         path = folder / name
         target = f"{SNAPSHOT_LINK}/{name}"
@@ -234,82 +234,171 @@ def previous_datapackage(folder: Path) -> dict[str, Any]:
         return {}
 
 
-def _as_stored(page_id: str, line: bytes) -> bytes:
-    return line
+class Finish(Protocol):
+    """Turns a stored record line into the published one (what a chapter inherits from its book),
+    and says what else than the record itself the published line depends on (its `basis`): a
+    record whose basis and stored form are as last published is not read again."""
+
+    def basis(self, page_id: str) -> str: ...
+
+    def __call__(self, page_id: str, line: bytes) -> bytes: ...
+
+
+class AsStored:
+    """Records published as they are stored."""
+
+    def basis(self, page_id: str) -> str:
+        return ""
+
+    def __call__(self, page_id: str, line: bytes) -> bytes:
+        return line
+
+
+@dataclass
+class _Entry:
+    """One page of the snapshot being published: where it goes, and what was published of it."""
+
+    position: Position
+    file: str
+    shard: int
+    basis: str
+    tombstone: dict[str, Any] | None = None  # the tombstone it publishes, for a removed page
+
+
+@dataclass
+class _Layout:
+    """How many shards each record file has in the new snapshot, and which it had before."""
+
+    shards: dict[str, int]
+    previous: dict[str, list[dict[str, Any]]]  # file -> the parts the published snapshot lists
+
+    def resharded(self, file: str) -> bool:
+        return len(self.previous.get(file, [])) != self.shards[file] or any(
+            part.get("path") != part_path(file, index) for index, part in enumerate(self.previous[file]))
+
+
+def _layout(entries: list[_Entry], previous: Snapshot | None, shard_bytes: int) -> _Layout:
+    size = dict.fromkeys(FILES, 0)
+    for entry in entries:
+        size[entry.file] += entry.position.size or 0 if entry.tombstone is None else TOMBSTONE_BYTES
+    parts = {file: previous.parts(file) if previous is not None else [] for file in FILES}
+    shards = {}
+    for file in FILES:
+        listed = len(parts[file])
+        resource = previous.resource(file) if previous is not None else None
+        # Shards are kept as they are; one file of a snapshot published before shards is not.
+        sharded = resource is not None and isinstance(resource.get("path"), list) and not listed & (listed - 1)
+        shards[file] = shard_count(size[file], listed if sharded else 1, shard_bytes)
+    return _Layout(shards, parts)
+
+
+def _entries(positions: list[Position], removals: dict[str, tuple[str, str | None]], run: str, stamp: str,
+             finish: Finish) -> list[_Entry]:
+    """Every page the new snapshot holds (records and tombstones), from the store's metadata."""
+    entries = []
+    for position in positions:
+        if position.status == "live" and position.id not in removals and position.file in FILES:
+            file, tombstone = position.file, None
+            basis = f"{position.record_sha256}|{finish.basis(position.id)}"
+        elif (position.kind in TOMBSTONED or position.published_file == TOMBSTONES) and (
+                position.status == "removed" or position.id in removals):
+            removed_run, removed_at = (run, stamp) if position.id in removals else \
+                (position.removed_run, position.removed_at)
+            file = TOMBSTONES
+            tombstone = {"id": position.id, "url": position.url, "removed_run": removed_run,
+                         "removed_at": removed_at}
+            basis = f"removed|{removed_run}|{removed_at}"
+        else:
+            continue  # a page never published, or a removed page that was no record
+        entries.append(_Entry(position, file, 0, basis, tombstone))
+    return entries
 
 
 def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, Any],
-            finish: Finish = _as_stored) -> dict[str, Any]:
-    """Publish the run; returns the report, completed with the change counts. `finish` turns a stored
-    record line into the published one (what a chapter inherits from its book, for instance)."""
+            finish: Finish | None = None, shard_bytes: int = SHARD_BYTES) -> dict[str, Any]:
+    """Publish the run; returns the report, completed with the change counts. A record type's
+    shards double when one would outgrow `shard_bytes` (output.dataset).
+
+    Only what changed is read and written: a shard none of whose records changed (in its stored
+    form or in what it inherits, as their `basis` says) is linked from the published snapshot."""
+    finish = finish or AsStored()
     folder = state.folder
     recover(state)
     stage = _Staged(folder, run)
-    removals = state.to_remove(run) if complete else []
-    removed_ids = {page_id for page_id, _, _ in removals}
-    changes = stage.writer(f"{CHANGES_DIR}/{run}.jsonl")
-    # First pass: what each file of the snapshot would hold, measured (bytes, sha256, records), not
-    # written; the change set is written as it is found.
-    measured = {name: JsonLinesWriter(_Discard()) for name in FILES}
-    ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
-    published: list[tuple[str, str]] = []
     stamp = utc_now()
-    for page_id, url, file, line, published_hash in state.live():
-        if page_id in removed_ids:
-            continue
-        final = finish(page_id, line)
-        measured[file].write_line(final)
-        faults.point("publish.staging")
-        if file not in CHANGE_FILES:
-            continue
-        digest = record_hash(final)
-        if digest == published_hash:
-            ops["unchanged"] += 1
-            continue
-        op = "added" if published_hash is None else "modified"
-        ops[op] += 1
-        record = orjson.loads(final)
-        changes.write({"op": op, "id": record["id"], "url": url, "run": run, "at": stamp, "record": record})
-        published.append((digest, page_id))
-    tombstones: list[dict[str, Any]] = [
-        {"id": page_id, "url": url, "removed_run": removed_run, "removed_at": removed_at}
-        for page_id, url, removed_run, removed_at in state.tombstones()]
-    for page_id, url, record in removals:
-        data = orjson.loads(record) if record else {}
-        if data.get("kind") in ("work", "toc", "author_index", "section_index"):
+    removals = {page_id: (url, kind) for page_id, url, kind in state.to_remove(run)} if complete else {}
+    positions = state.positions()
+    published_before = {p.id for p in positions if p.published_file is not None}
+    entries = _entries(positions, removals, run, stamp, finish)
+    layout = _layout(entries, stage.previous, shard_bytes)
+    groups: dict[tuple[str, int], list[_Entry]] = {(file, index): [] for file in FILES
+                                                   for index in range(layout.shards[file])}
+    for entry in entries:
+        entry.shard = shard_of(bucket(entry.position.id), layout.shards[entry.file])
+        groups[(entry.file, entry.shard)].append(entry)
+    # The shards that lose a record: it moved to another file (a work removed is a tombstone now),
+    # or left the snapshot.
+    kept = {entry.position.id: entry.file for entry in entries}
+    left = {(p.published_file, shard_of(bucket(p.id), layout.shards[p.published_file])) for p in positions
+            if p.published_file in FILES and kept.get(p.id) != p.published_file}
+    changes = stage.writer(f"{CHANGES_DIR}/{run}.jsonl")
+    ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
+    published: list[tuple[str | None, str | None, str | None, str]] = []
+    parts: dict[str, list[dict[str, Any]]] = {file: [] for file in FILES}
+    for (file, index), members in groups.items():
+        members.sort(key=lambda entry: entry.position.id)
+        target = part_path(file, index)
+        resharded = layout.resharded(file)
+        moved = resharded or (file, index) in left or any(e.position.published_file != file for e in members)
+        stale = [e for e in members if moved or e.basis != e.position.published_basis]
+        lines = _finals(state, stale, finish)
+        changed = moved or any(record_hash(lines[e.position.id]) != e.position.published_sha256 for e in stale)
+        previous_part = None if resharded else layout.previous[file][index]
+        if not changed and stage.reuse_part(previous_part):
+            assert previous_part is not None
+            parts[file].append({key: previous_part[key] for key in ("path", "bytes", "hash", "records")})
+        else:
+            lines.update(_finals(state, [e for e in members if e.position.id not in lines], finish))
+            writer = stage.writer(target)
+            for entry in members:
+                writer.write_line(lines[entry.position.id])
+                faults.point("publish.staging")
+            parts[file].append({"path": target, "bytes": writer.bytes, "hash": f"sha256:{writer.sha256}",
+                                "records": writer.records})
+        for entry in stale:
+            position, line = entry.position, lines[entry.position.id]
+            digest = record_hash(line)
+            if digest != position.published_sha256 or position.published_file != file:
+                published.append((file, digest, entry.basis, position.id))
+                if file in CHANGE_FILES and digest != position.published_sha256:
+                    op = "modified" if position.published_file in CHANGE_FILES or (
+                        position.published_file is None and position.published_sha256 is not None) else "added"
+                    ops[op] += 1
+                    changes.write({"op": op, "id": position.id, "url": position.url, "run": run, "at": stamp,
+                                   "record": orjson.loads(line)})
+            elif entry.basis != position.published_basis:
+                published.append((file, digest, entry.basis, position.id))
+    ops["unchanged"] = sum(1 for e in entries if e.file in CHANGE_FILES) - ops["added"] - ops["modified"]
+    published += [(None, None, None, page_id) for page_id in published_before - kept.keys()]  # not published now
+    for page_id, (url, kind) in removals.items():
+        if kind in TOMBSTONED:
             ops["removed"] += 1
             changes.write({"op": "removed", "id": page_id, "url": url, "run": run, "at": stamp})
-            tombstones.append({"id": page_id, "url": url, "removed_run": run, "removed_at": stamp})
-    for tombstone in tombstones:
-        measured["tombstones.jsonl"].write(tombstone)
-    # A file the previous snapshot already holds, byte for byte, is linked into the new generation,
-    # not written again: a run that changed nothing writes (almost) nothing.
-    dirty = {name for name, writer in measured.items() if not stage.reuse(name, writer)}
-    if dirty - {"tombstones.jsonl"}:
-        for page_id, _, file, line, _ in state.live():
-            if file in dirty and page_id not in removed_ids:
-                stage.writer(file).write_line(finish(page_id, line))
-    if "tombstones.jsonl" in dirty:
-        writer = stage.writer("tombstones.jsonl")
-        for tombstone in tombstones:
-            writer.write(tombstone)
-    for name in dirty:
-        if stage.writer(name).sha256 != measured[name].sha256:  # the store is locked: cannot happen
-            raise RuntimeError(f"{name} changed while it was published")
     report = {**report, "run": run, "complete": complete, "changes": ops, "published": stamp}
     stage.seal()
     stage.write_bytes(f"{RUNS_DIR}/{run}.json", orjson.dumps(report, option=orjson.OPT_INDENT_2))
     for relative, data in schema_files().items():
         if not stage.reuse_bytes(relative, data):
             stage.write_bytes(relative, data)
-    _stage_datapackage(stage, report)  # last: a staged generation with a datapackage is whole
+    _stage_datapackage(stage, report, parts)  # last: a staged generation with a datapackage is whole
     stage.sync_folders()
     faults.point("publish.staged")
     with state.transaction() as db:
-        db.executemany("UPDATE pages SET published_sha256 = ? WHERE id = ?", published)
+        db.executemany("UPDATE pages SET published_file = ?, published_sha256 = ?, published_basis = ? WHERE id = ?",
+                       published)
         db.executemany(
-            "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ?, published_sha256 = NULL "
-            "WHERE id = ?", [(run, stamp, page_id) for page_id in removed_ids])
+            "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ? WHERE id = ?",
+            [(run, stamp, page_id) for page_id in removals])
         db.execute("UPDATE runs SET finished = ?, status = ?, report = ?, published_seq = ? WHERE run = ?",
                    (stamp, "complete" if complete else "partial", orjson.dumps(report), state.next_publication(),
                     run))
@@ -319,20 +408,28 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     return report
 
 
-def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
+def _finals(state: StateStore, entries: list[_Entry], finish: Finish) -> dict[str, bytes]:
+    """The published line of each entry: its record as `finish` completes it, or its tombstone."""
+    lines = {e.position.id: dumps(e.tombstone) for e in entries if e.tombstone is not None}
+    stored = state.bodies([e.position.id for e in entries if e.tombstone is None])
+    for page_id, line in stored.items():
+        lines[page_id] = finish(page_id, line)
+    return lines
+
+
+def _stage_datapackage(stage: _Staged, report: dict[str, Any], parts: dict[str, list[dict[str, Any]]]) -> None:
     folder = stage.folder
     previous = previous_datapackage(folder)
-    snapshot_files = sorted(t for t in stage.writers if not t.startswith(CHANGES_DIR + "/"))
-    resources = [_resource(t, stage.writers[t].bytes, stage.writers[t].sha256, stage.writers[t].records)
-                 for t in snapshot_files]
+    resources = [_record_resource(file, parts[file]) for file in FILES]
     # Change sets in the order they were published (run ids need not sort), this run's last.
     this_run = f"{CHANGES_DIR}/{report['run']}.jsonl"
     for resource in previous.get("resources", []):
-        path = str(resource.get("path", ""))
-        if path.startswith(CHANGES_DIR + "/") and path != this_run and (folder / path).is_file():
+        path = resource.get("path", "")
+        if isinstance(path, str) and path.startswith(CHANGES_DIR + "/") and path != this_run \
+                and (folder / path).is_file():
             resources.append(resource)
     writer = stage.writers[this_run]
-    resources.append(_resource(this_run, writer.bytes, writer.sha256, writer.records))
+    resources.append(_change_resource(this_run, writer.bytes, writer.sha256, writer.records))
     runs = [r for r in previous.get("runs", []) if r.get("id") != report["run"]][-(RUNS_WINDOW - 1):]
     package = {
         "profile": "data-package",
@@ -352,9 +449,17 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any]) -> None:
     stage.write_bytes(DATAPACKAGE, orjson.dumps(package, option=orjson.OPT_INDENT_2))
 
 
-def _resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
-    name = path.removesuffix(".jsonl").replace("/", "-")
-    schema = "changes" if path.startswith(CHANGES_DIR + "/") else FILES[path][1]
-    return {"name": name, "path": path, "format": "jsonl", "mediatype": "application/jsonl",
-            "encoding": "utf-8", "bytes": size, "hash": f"sha256:{sha}", "records": records,
-            "schema": f"schemas/{schema}.schema.json"}
+_FORMAT = {"format": "jsonl", "mediatype": "application/jsonl", "encoding": "utf-8"}
+
+
+def _record_resource(file: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A record file as one resource of many parts (Frictionless multi-part `path`), each part's
+    size, hash and record count beside it."""
+    return {"name": resource_name(file), "path": [part["path"] for part in parts], **_FORMAT,
+            "bytes": sum(part["bytes"] for part in parts), "records": sum(part["records"] for part in parts),
+            "schema": f"schemas/{FILES[file][1]}.schema.json", "parts": parts}
+
+
+def _change_resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
+    return {"name": path.removesuffix(".jsonl").replace("/", "-"), "path": path, **_FORMAT, "bytes": size,
+            "hash": f"sha256:{sha}", "records": records, "schema": "schemas/changes.schema.json"}

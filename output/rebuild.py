@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ from output.snapshot import RUNS_DIR, Snapshot
 from output.state import STATE_FILE, StateStore, record_hash
 
 SNAPSHOT_RECORDS = ("works.jsonl", "indexes.jsonl", "other.jsonl", "rejects.jsonl")
-CHANGE_FILES = ("works.jsonl", "indexes.jsonl")
 
 
 def set_aside(folder: Path) -> Path | None:
@@ -64,11 +64,7 @@ def rebuild_state(folder: Path, held: Any = None) -> dict[str, int]:
         counts = {"records": 0, "tombstones": 0, "runs": 0}
         runs = snapshot.runs()
         last_run = runs[-1]["id"] if runs else None
-        lines: dict[str, list[bytes]] = {}
-        for name in SNAPSHOT_RECORDS:
-            path = snapshot.path(name)
-            lines[name] = path.read_bytes().splitlines(keepends=True) if path.is_file() else []
-        root = _root([orjson.loads(line) for line in lines["works.jsonl"][:1000]])
+        root = _root([orjson.loads(line) for line in itertools.islice(snapshot.lines("works.jsonl"), 1000)])
         with store.transaction() as db:
             for run in runs:
                 report_path = snapshot.path(f"{RUNS_DIR}/{run['id']}.json")
@@ -79,29 +75,31 @@ def rebuild_state(folder: Path, held: Any = None) -> dict[str, int]:
                             "complete" if run.get("complete") else "partial",
                             orjson.dumps(run.get("options", {})), orjson.dumps(report)))
                 counts["runs"] += 1
-            for name, file_lines in lines.items():
-                for line in file_lines:
+            for name in SNAPSHOT_RECORDS:
+                for line in snapshot.lines(name):
                     record = orjson.loads(line)
                     page_id = record.get("id") or _reject_id(record["url"], root)
                     seen = (record.get("provenance") or {}).get("fetched_at") or record.get("fetched_at")
                     digest = record_hash(line)
                     series = record.get("series") or {}
+                    # The published line is kept as the stored record: what it inherited is part of
+                    # it, and the next run's publication compares against it as it was published.
                     db.execute(
                         "INSERT OR REPLACE INTO pages (id, url, file, kind, status, record_sha256, published_sha256, "
-                        "record, links, next_url, first_seen, last_seen, last_changed, seen_run, interval, due_at) "
-                        "VALUES (?, ?, ?, ?, 'live', ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, 0)",
-                        (page_id, record["url"], name, record.get("kind"), digest,
-                         digest if name in CHANGE_FILES else None, line, series.get("next_url"),
-                         seen, seen, seen, last_run))
+                        "published_file, size, links, next_url, first_seen, last_seen, last_changed, seen_run, "
+                        "interval, due_at) VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, 0)",
+                        (page_id, record["url"], name, record.get("kind"), digest, digest, name, len(line),
+                         series.get("next_url"), seen, seen, seen, last_run))
+                    db.execute("INSERT OR REPLACE INTO bodies (id, record) VALUES (?, ?)", (page_id, line))
                     counts["records"] += 1
-            tombstones = snapshot.path("tombstones.jsonl")
-            for line in tombstones.read_bytes().splitlines() if tombstones.is_file() else []:
+            for line in snapshot.lines("tombstones.jsonl"):
                 tombstone = orjson.loads(line)
                 db.execute(
-                    "INSERT INTO pages (id, url, status, removed_run, removed_at, seen_run, interval, due_at) "
-                    "VALUES (?, ?, 'removed', ?, ?, ?, 0, 0) ON CONFLICT(id) DO NOTHING",
+                    "INSERT INTO pages (id, url, status, removed_run, removed_at, seen_run, published_file, "
+                    "published_sha256, interval, due_at) VALUES (?, ?, 'removed', ?, ?, ?, "
+                    "'tombstones.jsonl', ?, 0, 0) ON CONFLICT(id) DO NOTHING",
                     (tombstone["id"] or tombstone["url"], tombstone["url"], tombstone["removed_run"],
-                     tombstone["removed_at"], tombstone["removed_run"]))
+                     tombstone["removed_at"], tombstone["removed_run"], record_hash(line)))
                 counts["tombstones"] += 1
     finally:
         store.close()

@@ -2,9 +2,11 @@
 
 A run publishes its files into a generation folder of their own, `.snapshots/<run>/`, and then
 switches the folder's `snapshot` symlink to it with one rename: that rename is the moment of
-publication. The names people use (`works.jsonl`, `datapackage.json`, `schemas/`, …) are
-symlinks through `snapshot`, so `cat works.jsonl` always reads a complete file. Change sets and
-run reports (`changes/`, `runs/`) are written once under their final names and never change.
+publication. The names people use (`works/`, `datapackage.json`, `schemas/`, …) are symlinks
+through `snapshot`, so `cat works/*.jsonl` always reads complete files of one snapshot. Each record
+type is a directory of shards (output.dataset) that datapackage.json lists, in order, as the parts
+of one resource. Change sets and run reports (`changes/`, `runs/`) are written once under their
+final names and never change.
 
 A program that reads more than one file must resolve the generation once and read everything
 from it: `Snapshot.open(folder)` does that (retrying if a publication removes the generation it
@@ -15,6 +17,7 @@ Older generations are kept for a while (`KEEP_GENERATIONS`) so that readers in f
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,12 @@ DATAPACKAGE = "datapackage.json"
 SCHEMA_DIR = "schemas"
 CHANGES_DIR = "changes"
 RUNS_DIR = "runs"
-# The files of one generation (everything else a datapackage lists is write-once, beside them).
-SNAPSHOT_FILES = ("works.jsonl", "indexes.jsonl", "rejects.jsonl", "other.jsonl", "tombstones.jsonl",
-                  DATAPACKAGE, SCHEMA_DIR)
+# The files of one generation (everything else a datapackage lists is write-once, beside them):
+# a directory of shards per record type, the datapackage and the schemas.
+RECORD_DIRS = ("works", "indexes", "rejects", "other", "tombstones")
+SNAPSHOT_FILES = (*RECORD_DIRS, DATAPACKAGE, SCHEMA_DIR)
+# How a generation published before shards held its records: one file per type.
+SINGLE_FILES = tuple(f"{name}.jsonl" for name in RECORD_DIRS)
 KEEP_GENERATIONS = 3  # the current one and two before it, for readers that resolved them just before
 _ATTEMPTS = 5
 
@@ -60,7 +66,34 @@ class Snapshot:
 
     def path(self, name: str) -> Path:
         first = name.split("/", 1)[0]
-        return (self.root if first in SNAPSHOT_FILES else self.folder) / name
+        return (self.root if first in SNAPSHOT_FILES or first in SINGLE_FILES else self.folder) / name
+
+    def resource(self, file: str) -> dict[str, Any] | None:
+        """The datapackage resource of a record file (`works.jsonl`), or None when it lists none."""
+        name = resource_name(file)
+        for resource in self.resources():
+            if resource.get("name") == name:
+                return resource
+        return None
+
+    def parts(self, file: str) -> list[dict[str, Any]]:
+        """The parts of a record file in order, each `{path, bytes, hash, records}` as listed (one
+        part, the resource itself, for a snapshot published before shards)."""
+        resource = self.resource(file)
+        if resource is None:
+            return []
+        if isinstance(resource.get("path"), list):
+            return [dict(part) for part in resource.get("parts", [])]
+        return [{key: resource.get(key) for key in ("path", "bytes", "hash", "records")}]
+
+    def part_paths(self, file: str) -> list[Path]:
+        return [self.path(str(part["path"])) for part in self.parts(file)]
+
+    def lines(self, file: str) -> Iterator[bytes]:
+        """Every line of a record file, its parts read in order."""
+        for path in self.part_paths(file):
+            with open(path, "rb") as handle:
+                yield from handle
 
     def resources(self) -> list[dict[str, Any]]:
         return list(self.datapackage.get("resources", []))
@@ -99,6 +132,11 @@ class Snapshot:
         raise NoDataset(f"{folder}: the published snapshot kept changing while it was read")
 
 
+def resource_name(file: str) -> str:
+    """The datapackage resource, and the directory of shards, of a record file: `works`."""
+    return file.removesuffix(".jsonl")
+
+
 def current_generation(folder: Path) -> Path:
     """The generation folder `snapshot` points to, or the folder itself when there is none."""
     try:
@@ -111,4 +149,4 @@ def current_generation(folder: Path) -> Path:
 def has_dataset(folder: Path) -> bool:
     """Whether anything was ever published in the folder (a snapshot, or files of an older layout)."""
     return (folder / SNAPSHOT_LINK).is_symlink() or (folder / DATAPACKAGE).exists() \
-        or (folder / "works.jsonl").exists()
+        or (folder / "works.jsonl").exists() or (folder / "works").exists()

@@ -1,9 +1,10 @@
 """The dataset's memory between runs: an SQLite store of every page, the crawl frontier and the runs.
 
 One row per page id (the same page from a mirror, a local copy or another port is one row): its
-validators (ETag, Last-Modified), content and record hashes, the record
-itself, the pages it links to as ids (replayed when the page answers 304 or is not due), first/last seen,
-its revisit interval, and its status (`live`, `missing`, `removed`).  The frontier of a run lives
+validators (ETag, Last-Modified), content and record hashes, the pages it links to as ids (replayed
+when the page answers 304 or is not due), first/last seen, its revisit interval, its status (`live`,
+`missing`, `removed`), and where and as what it was last published. The record itself is kept apart
+(`bodies`), so that reading every page's metadata never reads the records.  The frontier of a run lives
 here too, so a run killed at any moment resumes where it stopped.  The published files are
 regenerated from this store; it is the source of truth.
 """
@@ -21,7 +22,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS pages (
     content_sha256 TEXT,
     record_sha256 TEXT,
     published_sha256 TEXT,
-    record BLOB,
+    published_file TEXT,
+    published_basis TEXT,
+    size INTEGER,
     links BLOB,
     next_url TEXT,
     first_seen TEXT,
@@ -59,6 +62,10 @@ CREATE TABLE IF NOT EXISTS pages (
     unchanged_runs INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
+CREATE TABLE IF NOT EXISTS bodies (
+    id TEXT PRIMARY KEY,
+    record BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS frontier (
     run TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -84,6 +91,26 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+_BATCH = 500  # ids per query when records are read by id
+
+
+class Position(NamedTuple):
+    """A page as a publication sees it: where it belongs now, and what was last published of it."""
+
+    id: str
+    url: str
+    file: str | None
+    kind: str | None
+    status: str
+    record_sha256: str | None
+    size: int | None
+    removed_run: str | None
+    removed_at: str | None
+    published_file: str | None
+    published_sha256: str | None
+    published_basis: str | None
+
+
 class RunLocked(Exception):
     """Another live process holds the dataset folder."""
 
@@ -105,6 +132,31 @@ class StateCorrupt(StateStoreError):
 
 
 REBUILD_HINT = "run `colophon rebuild-state DIR` to rebuild it from the published dataset"
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store made by an earlier version to this schema, in one transaction."""
+    runs = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    pages = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
+    added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER")
+             if column.split()[0] not in pages]
+    if "published_seq" in runs and not added and "record" not in pages:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "published_seq" not in runs:  # stores made before publications were numbered
+            db.execute("ALTER TABLE runs ADD COLUMN published_seq INTEGER")
+        for column in added:
+            db.execute(f"ALTER TABLE pages ADD COLUMN {column}")
+        if "record" in pages:  # stores that kept each record in its page's row
+            db.execute("INSERT OR REPLACE INTO bodies (id, record) SELECT id, record FROM pages "
+                       "WHERE record IS NOT NULL")
+            db.execute("UPDATE pages SET size = (SELECT length(record) FROM bodies WHERE bodies.id = pages.id)")
+            db.execute("ALTER TABLE pages DROP COLUMN record")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def check_state_file(folder: Path) -> None:
@@ -220,9 +272,7 @@ class StateStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
                 db.executescript(SCHEMA)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-                if "published_seq" not in columns:  # stores made before publications were numbered
-                    db.execute("ALTER TABLE runs ADD COLUMN published_seq INTEGER")
+                _migrate(db)
                 db.execute("SELECT count(*) FROM pages").fetchone()
             except sqlite3.DatabaseError as error:
                 db.close()
@@ -378,14 +428,14 @@ class StateStore:
             series = record.get("series") or {}
             self.db.execute(
                 """INSERT INTO pages (id, url, file, kind, status, etag, last_modified, content_sha256,
-                       record_sha256, record, links, next_url, first_seen, last_seen, last_changed, seen_run,
+                       record_sha256, size, links, next_url, first_seen, last_seen, last_changed, seen_run,
                        interval, due_at, unchanged_runs)
                    VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                    ON CONFLICT(id) DO UPDATE SET
                        url = excluded.url, file = excluded.file, kind = excluded.kind, status = 'live',
                        etag = excluded.etag, last_modified = excluded.last_modified,
                        content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
-                       record = excluded.record, links = excluded.links, next_url = excluded.next_url,
+                       size = excluded.size, links = excluded.links, next_url = excluded.next_url,
                        last_seen = excluded.last_seen,
                        last_changed = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                       THEN pages.last_changed ELSE excluded.last_changed END,
@@ -394,9 +444,12 @@ class StateStore:
                        unchanged_runs = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                         THEN pages.unchanged_runs + 1 ELSE 0 END""",
                 (page_id, url, file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
-                 fetch.get("content_sha256"), digest, record_line, orjson.dumps(links), series.get("next_url"),
-                 stamp, stamp, stamp, run, interval, now + interval),
+                 fetch.get("content_sha256"), digest, len(record_line), orjson.dumps(links),
+                 series.get("next_url"), stamp, stamp, stamp, run, interval, now + interval),
             )
+            # An unchanged record is not written again (OR IGNORE only fills a body that is missing).
+            self.db.execute(f"INSERT OR {'REPLACE' if changed else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
+                            (page_id, record_line))
             faults.point("store.written")
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id IN (?, ?)",
                             (run, frontier_id, page_id))
@@ -456,28 +509,38 @@ class StateStore:
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
         return bool(cursor.rowcount)
 
-    def live(self) -> Iterator[tuple[str, str, str, bytes, str | None]]:
-        """(id, url, file, record line, published hash) of every live record, by file and id."""
-        yield from self.db.execute(
-            "SELECT id, url, file, record, published_sha256 FROM pages WHERE status = 'live' ORDER BY file, id")
+    def positions(self) -> list[Position]:
+        """Every page that is or was published, as it stands and as it was last published: what a
+        publication decides from without reading a record."""
+        return [Position(*row) for row in self.db.execute(
+            "SELECT id, url, file, kind, status, record_sha256, size, removed_run, removed_at, "
+            "published_file, published_sha256, published_basis FROM pages "
+            "WHERE status = 'live' OR published_file IS NOT NULL OR removed_run IS NOT NULL")]
 
-    def tocs(self) -> list[tuple[str, str, bytes, bytes]]:
+    def bodies(self, page_ids: list[str]) -> dict[str, bytes]:
+        """The stored record lines of these pages, by id (read in batches)."""
+        found: dict[str, bytes] = {}
+        for start in range(0, len(page_ids), _BATCH):
+            batch = page_ids[start:start + _BATCH]
+            marks = ",".join("?" * len(batch))
+            found.update(self.db.execute(f"SELECT id, record FROM bodies WHERE id IN ({marks})", batch))
+        return found
+
+    def tocs(self) -> list[tuple[str, str, bytes, bytes, str]]:
+        """(id, url, record line, links, record hash) of every live contents page."""
         return self.db.execute(
-            "SELECT id, url, record, links FROM pages WHERE status = 'live' AND kind = 'toc'").fetchall()
+            "SELECT p.id, p.url, b.record, p.links, p.record_sha256 FROM pages p JOIN bodies b ON b.id = p.id "
+            "WHERE p.status = 'live' AND p.kind = 'toc'").fetchall()
 
     def series_links(self) -> list[tuple[str, str, str]]:
         return self.db.execute(
             "SELECT id, url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
 
-    def to_remove(self, run: str) -> list[tuple[str, str, bytes | None]]:
-        """(id, url, record) of live pages a complete run did not reach, or that answered 404/410."""
+    def to_remove(self, run: str) -> list[tuple[str, str, str | None]]:
+        """(id, url, kind) of live pages a complete run did not reach, or that answered 404/410."""
         return self.db.execute(
-            "SELECT id, url, record FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
+            "SELECT id, url, kind FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
             (run, run)).fetchall()
-
-    def tombstones(self) -> Iterator[tuple[str, str, str | None, str | None]]:
-        yield from self.db.execute(
-            "SELECT id, url, removed_run, removed_at FROM pages WHERE status = 'removed' ORDER BY id")
 
     def now(self) -> float:
         return time.time()

@@ -9,9 +9,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from output.dataset import CHANGE_MODEL, FILES, file_digest
-from output.snapshot import DATAPACKAGE, SNAPSHOT_FILES, SNAPSHOT_LINK, BrokenDataset, NoDataset, Snapshot
+from output.snapshot import (
+    CHANGES_DIR,
+    DATAPACKAGE,
+    SNAPSHOT_FILES,
+    SNAPSHOT_LINK,
+    BrokenDataset,
+    NoDataset,
+    Snapshot,
+    resource_name,
+)
 
 MAX_PROBLEMS_PER_FILE = 20
+_RECORD_FILES = {resource_name(file): file for file in FILES}
 
 
 def validate_dataset(folder: Path) -> list[str]:
@@ -23,21 +33,27 @@ def validate_dataset(folder: Path) -> list[str]:
         return [str(error)]
     except NoDataset:
         return [f"{DATAPACKAGE}: missing in {folder}"]
-    listed = {resource.get("path"): resource for resource in snapshot.resources()}
-    for name in FILES:
-        if snapshot.path(name).is_file() and name not in listed:
-            problems.append(f"{name}: present but not listed in {DATAPACKAGE}")
     if snapshot.run is not None:
         for name in SNAPSHOT_FILES:
             if snapshot.path(name).exists() and not _leads_to_snapshot(folder, name):
                 problems.append(f"{name}: missing in {folder}, or not the link {SNAPSHOT_LINK}/{name}")
-    for path, resource in listed.items():
-        problems += _check_resource(snapshot, str(path), resource)
-    for resource in listed.values():
+    for file in FILES:
+        listed = {str(part.get("path")) for part in snapshot.parts(file)}
+        directory = snapshot.path(resource_name(file))
+        present = sorted(f"{resource_name(file)}/{p.name}" for p in directory.iterdir()) if directory.is_dir() else []
+        present += [file] if snapshot.path(file).is_file() else []
+        problems += [f"{path}: present but not listed in {DATAPACKAGE}" for path in present if path not in listed]
+    for resource in snapshot.resources():
+        problems += _check_resource(snapshot, resource)
         schema = resource.get("schema")
         if schema and not snapshot.path(schema).is_file():
-            problems.append(f"{resource.get('path')}: schema file {schema} missing")
+            problems.append(f"{_label(resource)}: schema file {schema} missing")
     return problems
+
+
+def _label(resource: dict[str, Any]) -> str:
+    path = resource.get("path")
+    return str(resource.get("name")) if isinstance(path, list) else str(path)
 
 
 def _leads_to_snapshot(folder: Path, name: str) -> bool:
@@ -45,20 +61,41 @@ def _leads_to_snapshot(folder: Path, name: str) -> bool:
     return path.is_symlink() and os.readlink(path) == f"{SNAPSHOT_LINK}/{name}"
 
 
-def _check_resource(snapshot: Snapshot, name: str, resource: dict[str, Any]) -> list[str]:
+def _check_resource(snapshot: Snapshot, resource: dict[str, Any]) -> list[str]:
+    """A record resource part by part (its totals too), or a change set."""
+    path = resource.get("path")
+    if isinstance(path, str) and path.startswith(CHANGES_DIR + "/") and path.endswith(".jsonl"):
+        return _check_file(snapshot, path, resource, CHANGE_MODEL)
+    file = _RECORD_FILES.get(str(resource.get("name")))
+    if file is None:
+        return [f"{_label(resource)}: unknown resource in {DATAPACKAGE}"]
+    model = FILES[file][0]
+    if isinstance(path, str):  # a snapshot published before shards: one file
+        return _check_file(snapshot, path, resource, model)
+    parts = resource.get("parts")
+    if not isinstance(path, list) or not isinstance(parts, list) or [p.get("path") for p in parts] != path:
+        return [f"{_label(resource)}: its path and its parts in {DATAPACKAGE} disagree"]
+    problems = []
+    for part in parts:
+        problems += _check_file(snapshot, str(part["path"]), part, model)
+    for key in ("bytes", "records"):
+        total = sum(part.get(key) or 0 for part in parts)
+        if resource.get(key) != total:
+            problems.append(f"{_label(resource)}: {key} {resource.get(key)} in {DATAPACKAGE}, its parts add up "
+                            f"to {total}")
+    return problems
+
+
+def _check_file(snapshot: Snapshot, name: str, listed: dict[str, Any], model: Any) -> list[str]:
     path = snapshot.path(name)
-    is_change_set = name.startswith("changes/") and name.endswith(".jsonl")
-    if name not in FILES and not is_change_set:
-        return [f"{name}: unknown resource in {DATAPACKAGE}"]
     if not path.is_file():
         return [f"{name}: listed in {DATAPACKAGE} but missing"]
     problems = []
-    size, sha, lines = file_digest(path)
-    if resource.get("bytes") != size:
-        problems.append(f"{name}: {size} bytes, {DATAPACKAGE} says {resource.get('bytes')}")
-    if resource.get("hash") != f"sha256:{sha}":
+    size, sha, _ = file_digest(path)
+    if listed.get("bytes") != size:
+        problems.append(f"{name}: {size} bytes, {DATAPACKAGE} says {listed.get('bytes')}")
+    if listed.get("hash") != f"sha256:{sha}":
         problems.append(f"{name}: sha256 {sha} differs from {DATAPACKAGE}")
-    model = CHANGE_MODEL if is_change_set else FILES[name][0]
     records = 0
     bad = 0
     with open(path, "rb") as handle:
@@ -79,7 +116,6 @@ def _check_resource(snapshot: Snapshot, name: str, resource: dict[str, Any]) -> 
                     problems.append(f"{name}:{number}: {first['type']} at {where}: {first['msg']}")
     if bad > MAX_PROBLEMS_PER_FILE:
         problems.append(f"{name}: {bad - MAX_PROBLEMS_PER_FILE} more invalid lines")
-    if resource.get("records") != records:
-        problems.append(f"{name}: {records} records, {DATAPACKAGE} says {resource.get('records')}")
-    del lines
+    if listed.get("records") != records:
+        problems.append(f"{name}: {records} records, {DATAPACKAGE} says {listed.get('records')}")
     return problems

@@ -118,6 +118,7 @@ def scored_fields(gold: dict[str, Any]) -> list[str]:
 
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "crawler" / "sample_archive"  # the archive `colophon crawl --sample` reads
 
 
 @contextlib.contextmanager
@@ -151,7 +152,20 @@ def run_colophon(*args: str, timeout: float = 600) -> subprocess.CompletedProces
                           text=True, timeout=timeout)
 
 
+def dataset_bytes(folder: Path, file: str) -> bytes:
+    """A record file of a published dataset as one byte string: its shards, in the order its
+    datapackage lists them."""
+    from output.snapshot import Snapshot
+
+    return b"".join(path.read_bytes() for path in Snapshot.open(folder).part_paths(file))
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON Lines file; for a dataset's record file (`out / "works.jsonl"`), the
+    records of its shards (`out / "works" / "*.jsonl"`) in order."""
+    shards = path.with_suffix("")
+    if not path.is_file() and shards.is_dir():
+        return [record for shard in sorted(shards.glob("*.jsonl")) for record in read_jsonl(shard)]
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

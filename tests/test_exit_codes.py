@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import synthetic
-from tests.support import origin, read_jsonl, run_colophon
+from tests.support import dataset_bytes, origin, read_jsonl, run_colophon
 
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 EXIT_ENVIRONMENT = 74
@@ -96,10 +96,10 @@ def test_a_read_only_disk_exits_74_naming_the_path(tmp_path: Path) -> None:
     with origin(site) as base, tmpfs(tmp_path / "disk", "8m") as disk:
         out = disk / "out"
         assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
-        works = (out / "works.jsonl").read_bytes()
+        works = dataset_bytes(out, "works.jsonl")
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         result = run_colophon("crawl", base, "--out", str(out), *FAST)
         assert result.returncode == EXIT_ENVIRONMENT, result.stdout + result.stderr
         assert str(out) in result.stderr and "Read-only file system" in result.stderr
         _one_line_error(result)
-        assert (out / "works.jsonl").read_bytes() == works
+        assert dataset_bytes(out, "works.jsonl") == works

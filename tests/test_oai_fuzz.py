@@ -25,7 +25,7 @@ from lxml import etree
 
 from output import exports, oai
 from output.snapshot import Snapshot, current_generation
-from tests.support import run_colophon
+from tests.support import dataset_bytes, read_jsonl, run_colophon
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 WORK = "archive/ashdown/1947/04/mill1.html"  # a work of the built-in sample archive
@@ -319,7 +319,7 @@ def test_hostile_request(server: Running, context: Context, request_of: Request,
 
 
 def test_a_harvest_follows_every_token_to_the_end(server: Running, published: Path) -> None:
-    works = len((published / "works.jsonl").read_bytes().splitlines())
+    works = len(dataset_bytes(published, "works.jsonl").splitlines())
     seen: list[str] = []
     query = LIST
     while True:
@@ -426,7 +426,7 @@ def publish(folder: Path, run: str, edit: Callable[[Path], None] | None = None, 
 
 def add_work(record_id: str, **fields: Any) -> Callable[[Path], None]:
     def edit(generation: Path) -> None:
-        works = generation / "works.jsonl"
+        works = sorted((generation / "works").glob("*.jsonl"))[-1]  # appended to the last shard
         first = json.loads(works.read_text().splitlines()[0])
         works.write_text(works.read_text() + json.dumps({**first, "id": record_id, **fields}) + "\n")
     return edit
@@ -496,7 +496,7 @@ def test_harvests_while_runs_publish_never_fail(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [
-    pytest.param(lambda g: (g / "works.jsonl").unlink(), id="works-file-vanished"),
+    pytest.param(lambda g: shutil.rmtree(g / "works"), id="works-file-vanished"),
     pytest.param(lambda g: (g / "datapackage.json").write_text("{not json"), id="datapackage-not-json"),
     pytest.param(lambda g: (g / "datapackage.json").unlink(), id="datapackage-vanished"),
 ])
@@ -552,7 +552,7 @@ def shape(element: etree._Element) -> list[tuple[str, str, list[tuple[str, str]]
 @pytest.mark.parametrize(("prefix", "build"), [("oai_dc", exports.dc_element), ("marc21", exports.marc_record)])
 def test_metadata_spliced_in_is_the_exports_element(server: Running, published: Path, prefix: str,
                                                     build: Callable[[dict[str, Any]], etree._Element]) -> None:
-    work = next(w for w in map(json.loads, (published / "works.jsonl").read_text().splitlines()) if w["id"] == WORK)
+    work = next(w for w in read_jsonl(published / "works.jsonl") if w["id"] == WORK)
     for _ in ("built", "from the cache"):
         root = answer(server.port, record(f"oai:colophon:{WORK}", prefix))
         metadata = root.find(f"{OAI}GetRecord/{OAI}record/{OAI}metadata")

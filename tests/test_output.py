@@ -65,8 +65,9 @@ def test_validate_accepts_a_sound_dataset(tmp_path: Path) -> None:
     folder = _dataset(tmp_path / "d")
     assert validate_dataset(folder) == []
     package = json.loads((folder / "datapackage.json").read_text())
-    rejects = next(r for r in package["resources"] if r["path"] == "rejects.jsonl")
-    assert rejects["records"] == 3 and rejects["hash"].startswith("sha256:")
+    rejects = next(r for r in package["resources"] if r["name"] == "rejects")
+    assert rejects["path"] == ["rejects/0000.jsonl"] and rejects["records"] == 3
+    assert rejects["parts"][0]["records"] == 3 and rejects["parts"][0]["hash"].startswith("sha256:")
     assert package["runs"][-1]["id"] == "run-1" and package["schema_version"]
     assert (folder / "schemas/works.schema.json").is_file()
 
@@ -77,17 +78,17 @@ def test_validate_accepts_a_sound_dataset(tmp_path: Path) -> None:
     (lambda p: p.write_bytes(p.read_bytes().replace(b'"not_html"', b'"Not HTML"')), "string_pattern_mismatch"),
     (lambda p: p.write_bytes(p.read_bytes() + p.read_bytes().splitlines(keepends=True)[0]), "4 records"),
     (lambda p: p.resolve().unlink(), "listed in datapackage.json but missing"),
-    (lambda p: p.unlink(), "not the link snapshot/rejects.jsonl"),
+    (lambda p: p.parent.parent.joinpath("rejects").unlink(), "not the link snapshot/rejects"),
 ], ids=["torn", "blank", "invalid", "count", "missing", "name-unlinked"])
 def test_validate_reports_damage(tmp_path: Path, damage, expected: str) -> None:  # type: ignore[no-untyped-def]
     folder = _dataset(tmp_path / "d")
-    damage(folder / "rejects.jsonl")
+    damage(folder / "rejects" / "0000.jsonl")
     problems = validate_dataset(folder)
     assert any(expected in problem for problem in problems), problems
 
 
 def test_validate_reports_hash_mismatch(tmp_path: Path) -> None:
     folder = _dataset(tmp_path / "d")
-    path = folder / "rejects.jsonl"
+    path = folder / "rejects" / "0000.jsonl"
     path.write_bytes(path.read_bytes().replace(b"x1.htm", b"x9.htm"))
     assert any("sha256" in p for p in validate_dataset(folder))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import synthetic
-from tests.support import origin, read_jsonl, run_colophon
+from tests.support import dataset_bytes, origin, read_jsonl, run_colophon
 
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 EXIT_STATE = 65
@@ -59,7 +59,7 @@ def test_a_damaged_state_store_refuses_then_rebuilds(damage: str, tmp_path: Path
         assert _crawl(base, out)[0] == 0
         (site / gone).unlink()
         assert _crawl(base, out)[0] == 0  # a removal, with its tombstone
-        works = (out / "works.jsonl").read_bytes()
+        works = dataset_bytes(out, "works.jsonl")
         tombstones = read_jsonl(out / "tombstones.jsonl")
         assert [t["id"] for t in tombstones] == [gone]
 
@@ -67,7 +67,7 @@ def test_a_damaged_state_store_refuses_then_rebuilds(damage: str, tmp_path: Path
         code, output = _crawl(base, out)
         assert code == EXIT_STATE, output
         assert "state.sqlite" in output and "rebuild-state" in output and "Traceback" not in output
-        assert (out / "works.jsonl").read_bytes() == works  # nothing was published over the dataset
+        assert dataset_bytes(out, "works.jsonl") == works  # nothing was published over the dataset
 
         rebuilt = run_colophon("rebuild-state", str(out))
         assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
@@ -90,12 +90,12 @@ def test_with_the_origin_down_after_a_rebuild_nothing_shrinks(tmp_path: Path) ->
     out = tmp_path / "out"
     with origin(site) as base:
         assert _crawl(base, out)[0] == 0
-    before = {name: (out / name).read_bytes() for name in ("works.jsonl", "indexes.jsonl", "tombstones.jsonl")}
+    before = {name: dataset_bytes(out, name) for name in ("works.jsonl", "indexes.jsonl", "tombstones.jsonl")}
     (out / "state.sqlite").unlink()
     assert run_colophon("rebuild-state", str(out)).returncode == 0
     code, output = _crawl(base, out)  # the origin is gone: nothing can be fetched
     assert code == 3, output
-    assert {name: (out / name).read_bytes() for name in before} == before
+    assert {name: dataset_bytes(out, name) for name in before} == before
     assert run_colophon("validate", str(out)).returncode == 0
 
 

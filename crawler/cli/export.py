@@ -38,14 +38,12 @@ def run(args: argparse.Namespace) -> int:
         snapshot = Snapshot.open(folder)  # one snapshot, whatever a run publishes meanwhile
     except NoDataset:
         raise UsageError(f"export: {folder} is not a dataset folder (no datapackage.json)") from None
-    works_file = snapshot.path("works.jsonl")
     deletions: list[dict[str, Any]] = []
 
     def works() -> Iterator[dict[str, Any]]:
         if args.since is None:
-            with open(works_file, "rb") as handle:
-                for line in handle:
-                    yield orjson.loads(line)
+            for line in snapshot.lines("works.jsonl"):
+                yield orjson.loads(line)
             return
         for change in changes_since(snapshot, args.since):
             if change["op"] == "removed":

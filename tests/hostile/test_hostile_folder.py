@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import REPO, read_jsonl
+from tests.support import REPO, dataset_bytes, read_jsonl
 
 PAGE = """<html><head><meta charset="utf-8"><title>Folder Writer: {title}</title></head><body>
 <h2>Folder Writer</h2><h1>{title}</h1><h3>(2 June 1941)</h3>
@@ -80,7 +80,7 @@ def test_each_trap_is_a_reject_with_its_code(link: str, crawl: dict[str, Any]) -
 def test_nothing_outside_the_root_was_read(crawl: dict[str, Any]) -> None:
     out = crawl["out"]
     for name in ("works.jsonl", "indexes.jsonl", "other.jsonl"):
-        text = (out / name).read_text(encoding="utf-8")
+        text = dataset_bytes(out, name).decode("utf-8")
         assert SECRET not in text and "root:x:0" not in text
     ids = {w["id"] for w in read_jsonl(out / "works.jsonl")}
     assert ids == {"archive/hostile/plain.htm"}

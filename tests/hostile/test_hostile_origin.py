@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.hostile.servers import PAGES, ROOT_PREFIX, gzip_check
-from tests.support import REPO, read_jsonl
+from tests.support import REPO, dataset_bytes, read_jsonl
 
 OFFSITE = "offsite_redirect"
 # page -> the record it must become: ("work", None) or ("reject", codes accepted)
@@ -139,7 +139,7 @@ def test_every_hostile_page_is_a_record_or_a_reject_with_its_code(page: str, cra
 
 
 def test_no_record_holds_a_character_xml_forbids(crawl: dict[str, Any]) -> None:
-    text = "".join((crawl["out"] / name).read_text(encoding="utf-8") for name in ("works.jsonl", "rejects.jsonl"))
+    text = b"".join(dataset_bytes(crawl["out"], name) for name in ("works.jsonl", "rejects.jsonl")).decode("utf-8")
     decoded = json.loads("[" + ",".join(text.splitlines()) + "]")
     flat = json.dumps(decoded, ensure_ascii=False)
     assert not FORBIDDEN & set(flat)
