@@ -5,6 +5,7 @@ so spiders import navigation, not storage."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,16 @@ from models import utc_now
 from output.publish import recover
 from output.state import Policy, RunLocked, StateStore
 
-__all__ = ["CrawlRun", "Policy", "RunLocked", "StateStore", "open_run"]
+__all__ = ["QUEUE_DIR", "CrawlRun", "Policy", "RunLocked", "StateStore", "open_run", "queue_dir"]
+
+# Scrapy's disk queue of the requests waiting to be sent (its JOBDIR), inside the dataset folder:
+# the crawl's memory does not grow with the number of pages queued. It only lives as long as one
+# process (the frontier in the state store is what a resumed run starts from).
+QUEUE_DIR = ".queue"
+
+
+def queue_dir(out: str | Path) -> Path:
+    return Path(out) / QUEUE_DIR
 
 
 @dataclass
@@ -40,7 +50,9 @@ def open_run(settings: Any) -> CrawlRun:
     if policy.minimum > policy.maximum:
         raise ValueError("COLOPHON_REVISIT_MIN must not exceed COLOPHON_REVISIT_MAX")
     state = StateStore.open(Path(settings.get("COLOPHON_OUT")))
+    shutil.rmtree(queue_dir(state.folder), ignore_errors=True)  # a killed process's queue: the frontier has it
     recover(state)
+    state.batching = True  # a crawl's pages commit in batches (StateStore.unit)
     interrupted = state.interrupted_run()
     run_id = interrupted or settings.get("COLOPHON_RUN_ID") or new_run_id()
     if not interrupted and run_id in {r["run"] for r in state.runs()}:

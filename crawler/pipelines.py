@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from crawler.environment import ENVIRONMENT_ERRORS, REASON, STAT, stop_for_envir
 from crawler.errors import environment_message
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract.inherit import Inheritance
+from crawler.frontier import queue_dir
 from crawler.items import PageItem
 from models import Index, OtherPage, Reject, Work, utc_now
 from output.publish import publish
@@ -172,4 +174,5 @@ class StatePipeline:
                 # Nothing half-published is ever visible (output.publish); the run resumes next time.
                 self.stats.set_value(STAT, environment_message(error))
         finally:
+            shutil.rmtree(queue_dir(state.folder), ignore_errors=True)
             state.close()

@@ -81,5 +81,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
+    # JOBDIR holds only the request queue (crawler.frontier): the spider's state is the state store.
+    "scrapy.extensions.spiderstate.SpiderState": None,
     "crawler.extensions.Progress": 500,
 }

@@ -86,8 +86,8 @@ def rebuild_state(folder: Path, held: Any = None) -> dict[str, int]:
                     # it, and the next run's publication compares against it as it was published.
                     db.execute(
                         "INSERT OR REPLACE INTO pages (id, url, file, kind, status, record_sha256, published_sha256, "
-                        "published_file, size, links, next_url, first_seen, last_seen, last_changed, seen_run, "
-                        "interval, due_at) VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, 0)",
+                        "published_file, size, next_url, first_seen, last_seen, last_changed, seen_run, "
+                        "interval, due_at) VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
                         (page_id, record["url"], name, record.get("kind"), digest, digest, name, len(line),
                          series.get("next_url"), seen, seen, seen, last_run))
                     db.execute("INSERT OR REPLACE INTO bodies (id, record) VALUES (?, ?)", (page_id, line))

@@ -33,6 +33,14 @@ STATE_FILE = "state.sqlite"
 LOCK_FILE = ".colophon.lock"
 INDEX_KINDS = ("author_index", "section_index", "toc")
 
+# A run's frontier: every page it has reached, by id (its URL is its id under the archive's root).
+FRONTIER = """CREATE TABLE IF NOT EXISTS frontier (
+    run TEXT NOT NULL,
+    id TEXT NOT NULL,
+    leaf INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run, id)
+) WITHOUT ROWID"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     id TEXT PRIMARY KEY,
@@ -48,7 +56,6 @@ CREATE TABLE IF NOT EXISTS pages (
     published_file TEXT,
     published_basis TEXT,
     size INTEGER,
-    links BLOB,
     next_url TEXT,
     first_seen TEXT,
     last_seen TEXT,
@@ -66,14 +73,11 @@ CREATE TABLE IF NOT EXISTS bodies (
     id TEXT PRIMARY KEY,
     record BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS frontier (
-    run TEXT NOT NULL,
-    id TEXT NOT NULL,
-    url TEXT NOT NULL,
-    leaf INTEGER NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run, id)
+CREATE TABLE IF NOT EXISTS links (
+    id TEXT PRIMARY KEY,
+    links BLOB NOT NULL
 );
+""" + FRONTIER + """;
 CREATE TABLE IF NOT EXISTS memo (
     key TEXT PRIMARY KEY,
     value BLOB,
@@ -92,6 +96,8 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 _BATCH = 500  # ids per query when records are read by id
+BATCH_UNITS = 10_000  # a crawl's units per transaction (a page not due is a cheap one) ...
+BATCH_SECONDS = 2.0   # ... or the units of this long, whichever comes first
 
 
 class Position(NamedTuple):
@@ -140,7 +146,9 @@ def _migrate(db: sqlite3.Connection) -> None:
     pages = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
     added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER")
              if column.split()[0] not in pages]
-    if "published_seq" in runs and not added and "record" not in pages:
+    frontier = {row[1] for row in db.execute("PRAGMA table_info(frontier)")}
+    if "published_seq" in runs and not added and "record" not in pages and "links" not in pages \
+            and "url" not in frontier:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -153,6 +161,15 @@ def _migrate(db: sqlite3.Connection) -> None:
                        "WHERE record IS NOT NULL")
             db.execute("UPDATE pages SET size = (SELECT length(record) FROM bodies WHERE bodies.id = pages.id)")
             db.execute("ALTER TABLE pages DROP COLUMN record")
+        if "links" in pages:  # stores that kept each page's links in its row
+            db.execute("INSERT OR REPLACE INTO links (id, links) SELECT id, links FROM pages WHERE links IS NOT NULL")
+            db.execute("ALTER TABLE pages DROP COLUMN links")
+        if "url" in frontier:  # a frontier that kept each page's URL (it is its id under the root)
+            db.execute("ALTER TABLE frontier RENAME TO frontier_before")
+            db.execute(FRONTIER)
+            db.execute("INSERT OR IGNORE INTO frontier (run, id, leaf, done) "
+                       "SELECT run, id, leaf, done FROM frontier_before")
+            db.execute("DROP TABLE frontier_before")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -251,6 +268,9 @@ class StateStore:
         self._owns_lock = owns_lock
         self._frontier_run: str | None = None
         self._frontier: set[str] = set()
+        self.batching = False  # set by a crawl: its units commit in batches (unit())
+        self._batch_units = 0
+        self._batch_started = 0.0
 
     @classmethod
     def open(cls, folder: Path, *, create: bool = True, guard: bool = True, held: Any = None) -> StateStore:
@@ -290,7 +310,9 @@ class StateStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One real SQLite transaction: everything inside commits together or not at all."""
+        """One real SQLite transaction: everything inside commits together or not at all (a batch
+        of crawl units still open is committed first)."""
+        self.commit()
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -300,7 +322,48 @@ class StateStore:
                 self.db.execute("ROLLBACK")
             raise
 
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[sqlite3.Connection]:
+        """One unit of a crawl's bookkeeping (a page stored with its frontier mark, a page replayed
+        with the pages it leads to). With `batching` on, units share one real transaction that
+        commits every BATCH_UNITS units or BATCH_SECONDS: a kill loses at most the open batch,
+        whose pages are then still to visit, as a unit is never half in it. Without, each unit is
+        a transaction of its own."""
+        if not self.batching:
+            with self.transaction() as db:
+                yield db
+            return
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._batch_units, self._batch_started = 0, time.monotonic()
+        try:
+            yield self.db
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")  # the whole batch: its pages are visited again
+            raise
+        self._batch_units += 1
+        if self._batch_units >= BATCH_UNITS or time.monotonic() - self._batch_started >= BATCH_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the open batch of units, if any."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
+                    self.db.execute("ROLLBACK")
+                raise
+
     def close(self) -> None:
+        """Commit the open batch (a run stopped on purpose keeps its progress) and let go."""
+        try:
+            self.commit()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         self.db.close()
         if self._owns_lock:
             release_folder(self._lock)
@@ -366,9 +429,9 @@ class StateStore:
                 self._frontier.add(page_id)
                 new.append((page_id, url, leaf))
         if new:
-            with self.transaction():
-                self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
-                                    [(run, page_id, url, int(leaf)) for page_id, url, leaf in new])
+            with self.unit():
+                self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, leaf) VALUES (?, ?, ?)",
+                                    [(run, page_id, int(leaf)) for page_id, _, leaf in new])
         return new
 
     def _scheduled(self, run: str) -> set[str]:
@@ -382,29 +445,41 @@ class StateStore:
     def done(self, run: str, page_id: str) -> None:
         self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def pending(self, run: str) -> list[tuple[str, str, bool]]:
-        rows = self.db.execute("SELECT id, url, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
-        return [(r[0], r[1], bool(r[2])) for r in rows]
+    def pending(self, run: str) -> list[tuple[str, bool]]:
+        """(id, leaf) of the pages of the run's frontier still to visit."""
+        rows = self.db.execute("SELECT id, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
+        return [(r[0], bool(r[1])) for r in rows]
 
     def frontier_size(self, run: str) -> int:
         return int(self.db.execute("SELECT count(*) FROM frontier WHERE run = ?", (run,)).fetchone()[0])
 
     # --- pages ------------------------------------------------------------------------------------
     def page(self, page_id: str) -> dict[str, Any] | None:
-        cursor = self.db.execute("SELECT * FROM pages WHERE id = ?", (page_id,))
+        cursor = self.db.execute("SELECT p.*, l.links FROM pages p LEFT JOIN links l ON l.id = p.id WHERE p.id = ?",
+                                 (page_id,))
         row = cursor.fetchone()
         if row is None:
             return None
         return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
+    def known_links(self, page_id: str) -> list[str] | None:
+        """Where a page led when it was last read (None: unknown)."""
+        row = self.db.execute("SELECT links FROM links WHERE id = ?", (page_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
     def plan(self, page_id: str, policy: Policy, now: float) -> tuple[str, dict[str, Any] | None]:
         """How to visit a page this run: `fetch` (new, or due), `skip` (not due: replay what we know)."""
         row = self.db.execute(
-            "SELECT status, kind, due_at, etag, last_modified, links FROM pages WHERE id = ?", (page_id,)).fetchone()
+            "SELECT p.status, p.kind, p.due_at, p.etag, p.last_modified, l.links FROM pages p "
+            "LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
         if row is None:
             return "fetch", None
         status, kind, due_at, etag, last_modified, links = row
         known = {"etag": etag, "last_modified": last_modified, "links": orjson.loads(links) if links else None}
+        if status == "missing" and not policy.revalidate and due_at > now:
+            # A page that was never found (a dangling link) is asked again when it is due, as its
+            # interval grows: not every run.
+            return "skip", {**known, "links": []}
         if status != "live":
             # A page that was removed (or never found) is asked unconditionally: if it has come back,
             # a 304 against the validators of its old copy must not keep it removed.
@@ -415,11 +490,11 @@ class StateStore:
 
     def store(self, run: str, page_id: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
               links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_id: str) -> bool:
-        """Keep a freshly fetched page; returns whether its record changed. One transaction with
-        the frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
+        """Keep a freshly fetched page; returns whether its record changed. One unit with the
+        frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
         digest = record_hash(record)
         stamp = fetch["fetched_at"]
-        with self.transaction():
+        with self.unit():
             faults.point("store.begun")
             old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE id = ?",
                                   (page_id,)).fetchone()
@@ -428,14 +503,14 @@ class StateStore:
             series = record.get("series") or {}
             self.db.execute(
                 """INSERT INTO pages (id, url, file, kind, status, etag, last_modified, content_sha256,
-                       record_sha256, size, links, next_url, first_seen, last_seen, last_changed, seen_run,
+                       record_sha256, size, next_url, first_seen, last_seen, last_changed, seen_run,
                        interval, due_at, unchanged_runs)
-                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                    ON CONFLICT(id) DO UPDATE SET
                        url = excluded.url, file = excluded.file, kind = excluded.kind, status = 'live',
                        etag = excluded.etag, last_modified = excluded.last_modified,
                        content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
-                       size = excluded.size, links = excluded.links, next_url = excluded.next_url,
+                       size = excluded.size, next_url = excluded.next_url,
                        last_seen = excluded.last_seen,
                        last_changed = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                       THEN pages.last_changed ELSE excluded.last_changed END,
@@ -444,9 +519,10 @@ class StateStore:
                        unchanged_runs = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                         THEN pages.unchanged_runs + 1 ELSE 0 END""",
                 (page_id, url, file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
-                 fetch.get("content_sha256"), digest, len(record_line), orjson.dumps(links),
-                 series.get("next_url"), stamp, stamp, stamp, run, interval, now + interval),
+                 fetch.get("content_sha256"), digest, len(record_line), series.get("next_url"), stamp, stamp,
+                 stamp, run, interval, now + interval),
             )
+            self._set_links(page_id, links)
             # An unchanged record is not written again (OR IGNORE only fills a body that is missing).
             self.db.execute(f"INSERT OR {'REPLACE' if changed else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
                             (page_id, record_line))
@@ -457,19 +533,25 @@ class StateStore:
         faults.point("store.committed")
         return changed
 
+    def _set_links(self, page_id: str, links: list[str]) -> None:
+        """Where a page leads, written only when it changed."""
+        self.db.execute("INSERT INTO links (id, links) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+                        "links = excluded.links WHERE links.links IS NOT excluded.links",
+                        (page_id, orjson.dumps(links)))
+
     def _children(self, run: str, children: Iterable[tuple[str, str, bool]]) -> None:
         """The pages a visited page leads to enter the frontier in the same transaction as its done
         mark: a kill between the two would leave them unvisited, and a complete run would remove them.
         They are not marked scheduled: enqueue() still hands them to the crawl."""
         self._scheduled(run)
-        self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, url, leaf) VALUES (?, ?, ?, ?)",
-                            [(run, page_id, url, int(leaf)) for page_id, url, leaf in children])
+        self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, leaf) VALUES (?, ?, ?)",
+                            [(run, page_id, int(leaf)) for page_id, _, leaf in children])
         faults.point("replay.marked")
 
     def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str,
                   children: Iterable[tuple[str, str, bool]] = ()) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
-        with self.transaction():
+        with self.unit():
             self._children(run, children)
             row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
@@ -479,15 +561,14 @@ class StateStore:
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
     def skipped(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> None:
-        """Not due this run: counts as seen, record kept as it is."""
-        with self.transaction():
+        """Not due this run: seen (its frontier mark says so; its row is not written), record kept."""
+        with self.unit():
             self._children(run, children)
-            self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
             self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
     def gone(self, run: str, page_id: str, url: str, policy: Policy, now: float, stamp: str) -> None:
         """A 404/410: the page is removed when this run completes; a page never seen is `missing`."""
-        with self.transaction():
+        with self.unit():
             row = self.db.execute("SELECT status, interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[1] if row else 0.0, changed=False)
             if row is None:
@@ -502,7 +583,7 @@ class StateStore:
 
     def keep(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
-        with self.transaction():
+        with self.unit():
             self._children(run, children)
             cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
                                      (run, page_id))
@@ -529,7 +610,8 @@ class StateStore:
     def tocs(self) -> list[tuple[str, str, bytes, bytes, str]]:
         """(id, url, record line, links, record hash) of every live contents page."""
         return self.db.execute(
-            "SELECT p.id, p.url, b.record, p.links, p.record_sha256 FROM pages p JOIN bodies b ON b.id = p.id "
+            "SELECT p.id, p.url, b.record, l.links, p.record_sha256 FROM pages p JOIN bodies b ON b.id = p.id "
+            "LEFT JOIN links l ON l.id = p.id "
             "WHERE p.status = 'live' AND p.kind = 'toc'").fetchall()
 
     def series_links(self) -> list[tuple[str, str, str]]:
@@ -537,10 +619,16 @@ class StateStore:
             "SELECT id, url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
 
     def to_remove(self, run: str) -> list[tuple[str, str, str | None]]:
-        """(id, url, kind) of live pages a complete run did not reach, or that answered 404/410."""
+        """(id, url, kind) of live pages a complete run did not reach (not seen, nor visited from its
+        frontier), or that answered 404/410."""
         return self.db.execute(
-            "SELECT id, url, kind FROM pages WHERE status = 'live' AND (seen_run IS NOT ? OR gone_run = ?)",
-            (run, run)).fetchall()
+            "SELECT id, url, kind FROM pages p WHERE status = 'live' AND (gone_run = ? OR (seen_run IS NOT ? AND "
+            "NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run = ? AND f.id = p.id AND f.done = 1)))",
+            (run, run, run)).fetchall()
+
+    def forget_frontier(self, run: str) -> None:
+        """A published run's frontier is of no further use (a run is resumed only until it publishes)."""
+        self.db.execute("DELETE FROM frontier WHERE run = ?", (run,))
 
     def now(self) -> float:
         return time.time()

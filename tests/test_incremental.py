@@ -258,7 +258,9 @@ def test_sigterm_leaves_the_run_to_resume(tmp_path: Path) -> None:
             [sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), "--scope", "site",
              "--delay", "0.1", "--no-autothrottle", "--log-level", "ERROR", "--revisit-min", "0"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.0)
+        deadline = time.monotonic() + 60
+        while sum(origin_stats(base)["requests"].values()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)  # in the middle of the crawl, however long the start-up took
         process.send_signal(signal.SIGTERM)  # what systemd sends on stop
         stdout, _ = process.communicate(timeout=120)
         assert process.returncode == 4, stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -16,12 +17,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.extract import Catalogue, Fetch, harvest_page
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.failures import FetchRefused, RobotsForbidden, failure_code
-from crawler.frontier import Policy, StateStore, open_run
+from crawler.frontier import Policy, StateStore, open_run, queue_dir
 from crawler.items import PageItem
 from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work, utc_now
 
 MISSING = (404, 410)
+VISIT_CHUNK = 1000  # pages planned together (one query of the frontier, one unit each)
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -49,6 +51,13 @@ class ArchiveSpider(scrapy.Spider):
         self.first_url: dict[str, str] = {}  # page id -> the first URL it was reached by
         self.variants: set[tuple[str, str]] = set()
         self.start_ids: set[str] = set()
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Requests wait in Scrapy's disk queue inside the dataset folder (crawler.frontier)."""
+        super().update_settings(settings)
+        if not settings.get("JOBDIR"):
+            settings.set("JOBDIR", str(queue_dir(settings.get("COLOPHON_OUT"))), priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiveSpider:
@@ -94,7 +103,7 @@ class ArchiveSpider(scrapy.Spider):
             pending = self.state.pending(self.run_id)
             self.logger.info("resuming run %s: %d pages still to visit", self.run_id, len(pending))
             # Addressed by id under today's root: the same pages, even if the archive moved port or host.
-            yield from self._visit([(self._urls([page_id])[0], leaf) for page_id, _, leaf in pending], enqueue=False)
+            yield from self._visit([(self._urls([page_id])[0], leaf) for page_id, leaf in pending], enqueue=False)
             return
         starts = []
         for url in self.start_args:
@@ -135,28 +144,36 @@ class ArchiveSpider(scrapy.Spider):
 
     def _visit(self, targets: list[tuple[str, bool]], enqueue: bool = True) -> Iterator[scrapy.Request]:
         """Requests for pages new to this run's frontier; pages not due this run are visited from
-        the state store instead (their links replayed), without a request."""
-        stack = list(targets)
+        the state store instead (their links replayed), without a request. Visited a chunk at a
+        time, the pages a chunk leads to before the rest: what waits stays small however many
+        pages are not due."""
+        waiting = [(iter(targets), enqueue)]  # `enqueue`: False for a resumed frontier, already there
         now = self.state.now()
-        while stack:
-            batch = [(self.site.page_id(url) or url, url, leaf) for url, leaf in stack]
-            stack = []
+        while waiting:
+            pages, new = waiting[-1]
+            chunk = list(itertools.islice(pages, VISIT_CHUNK))
+            if not chunk:
+                waiting.pop()
+                continue
+            batch = [(self.site.page_id(url) or url, url, leaf) for url, leaf in chunk]
+            stack: list[tuple[str, bool]] = []
             for page_id, url, _ in batch:
                 if self.first_url.setdefault(page_id, url) != url and (page_id, url) not in self.variants:
                     # One page under two URLs ("/" and "/index.htm"): fetched and kept once, counted.
                     self.variants.add((page_id, url))
                     self.crawler.stats.inc_value("colophon/duplicates")
-            fresh = self.state.enqueue(self.run_id, batch) if enqueue else batch
-            enqueue = True
+            fresh = self.state.enqueue(self.run_id, batch) if new else batch
             for page_id, url, leaf in fresh:
                 plan, known = self.state.plan(page_id, self.policy, now)
                 if plan == "skip" and known is not None:
-                    targets = self._targets(None, self._urls(known["links"] or []), url, leaf)
-                    self.state.skipped(self.run_id, page_id, self._frontier_rows(targets))
+                    leads = self._targets(None, self._urls(known["links"] or []), url, leaf)
+                    self.state.skipped(self.run_id, page_id, self._frontier_rows(leads))
                     self.crawler.stats.inc_value("colophon/not_due")
-                    stack += targets
+                    stack += leads
                     continue
                 yield self._request(page_id, url, leaf, known)
+            if stack:
+                waiting.append((iter(stack), True))
 
     def _frontier_rows(self, targets: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
         """(id, url, leaf) of where a page leads, as the frontier keeps them."""
@@ -179,7 +196,6 @@ class ArchiveSpider(scrapy.Spider):
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = known["last_modified"]
             meta["handle_httpstatus_list"] = [304]
-            meta["known_links"] = known.get("links", [])
         return scrapy.Request(url, callback=self.parse, errback=self.failed, headers=headers, meta=meta)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
@@ -189,7 +205,9 @@ class ArchiveSpider(scrapy.Spider):
         stamp = utc_now()
         if response.status == 304:
             stats.inc_value("colophon/not_modified")
-            targets = self._targets(None, self._urls(response.meta.get("known_links") or []), response.url, leaf)
+            # Where it led is read again from the store (not carried in the queued request).
+            links = self.state.known_links(frontier_id) or []
+            targets = self._targets(None, self._urls(links), response.url, leaf)
             self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp,
                                  self._frontier_rows(targets))
             yield from self._visit(targets)

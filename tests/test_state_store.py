@@ -1,0 +1,132 @@
+"""The state store does only what it must: units of a crawl commit in batches (each batch one real
+transaction, never half a unit), a page not due is seen without its row being written, links and
+record bodies live apart from page metadata, and a store made by an earlier version is migrated."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from models import Reject
+from output import state as state_module
+from output.jsonl import dumps
+from output.state import Policy, StateStore
+
+
+def _store(state: StateStore, run: str, n: int, links: list[str] | None = None) -> None:
+    reject = Reject(url=f"https://www.marxists.org/p{n}.htm", stage="extract", code="not_html", message="m",
+                    fetched_at="2026-01-01T00:00:00+00:00")
+    state.store(run, f"p{n}.htm", reject.url, dumps(reject), reject.model_dump(mode="json"), "rejects.jsonl",
+                links or [], {"fetched_at": reject.fetched_at}, Policy(minimum=3600, maximum=7200), 0.0, f"p{n}.htm")
+
+
+def _committed(folder: Path, sql: str) -> int:
+    """What another connection sees: only committed data."""
+    other = sqlite3.connect(folder / "state.sqlite")
+    try:
+        return int(other.execute(sql).fetchone()[0])
+    finally:
+        other.close()
+
+
+def test_units_commit_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state_module, "BATCH_UNITS", 3)
+    monkeypatch.setattr(state_module, "BATCH_SECONDS", 3600.0)
+    state = StateStore.open(tmp_path)
+    state.begin_run("r", "2026-01-01T00:00:00+00:00", {})
+    state.batching = True
+    state.enqueue("r", [(f"p{n}.htm", f"https://www.marxists.org/p{n}.htm", False) for n in range(5)])  # unit 1
+    _store(state, "r", 0)  # unit 2
+    assert _committed(tmp_path, "SELECT count(*) FROM pages") == 0
+    _store(state, "r", 1)  # unit 3: the batch commits
+    assert _committed(tmp_path, "SELECT count(*) FROM pages") == 2
+    assert _committed(tmp_path, "SELECT count(*) FROM frontier WHERE done = 1") == 2
+    _store(state, "r", 2)
+    state.close()  # a run stopped on purpose keeps what it did
+    assert _committed(tmp_path, "SELECT count(*) FROM pages") == 3
+
+
+def test_a_failing_unit_rolls_back_its_whole_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state_module, "BATCH_UNITS", 100)
+    state = StateStore.open(tmp_path)
+    state.begin_run("r", "2026-01-01T00:00:00+00:00", {})
+    state.batching = True
+    _store(state, "r", 0)
+
+    def broken(point: str) -> None:
+        if point == "store.written":
+            raise OSError("disk full")
+
+    monkeypatch.setattr(state_module.faults, "point", broken)
+    with pytest.raises(OSError):
+        _store(state, "r", 1)
+    state.close()
+    # Neither the page whose unit failed nor the ones before it in the batch: all to visit again.
+    assert _committed(tmp_path, "SELECT count(*) FROM pages") == 0
+
+
+def test_a_page_not_due_is_seen_without_writing_its_row(tmp_path: Path) -> None:
+    state = StateStore.open(tmp_path)
+    state.begin_run("r1", "2026-01-01T00:00:00+00:00", {})
+    _store(state, "r1", 0, links=["p1.htm"])
+    state.begin_run("r2", "2026-01-02T00:00:00+00:00", {})
+    plan, known = state.plan("p0.htm", Policy(minimum=3600, maximum=7200), 10.0)
+    assert plan == "skip" and known is not None and known["links"] == ["p1.htm"]
+    state.enqueue("r2", [("p0.htm", "https://www.marxists.org/p0.htm", False)])
+    before = state.db.execute("SELECT * FROM pages").fetchall()
+    state.skipped("r2", "p0.htm")
+    assert state.db.execute("SELECT * FROM pages").fetchall() == before
+    assert state.to_remove("r2") == []  # seen: its frontier mark says so
+    state.begin_run("r3", "2026-01-03T00:00:00+00:00", {})
+    assert [row[0] for row in state.to_remove("r3")] == ["p0.htm"]  # not reached by r3
+    state.close()
+
+
+def test_links_are_written_only_when_they_change(tmp_path: Path) -> None:
+    state = StateStore.open(tmp_path)
+    state.begin_run("r", "2026-01-01T00:00:00+00:00", {})
+    _store(state, "r", 0, links=["a.htm"])
+    changes = state.db.total_changes
+    state.db.execute("INSERT INTO links (id, links) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
+                     "links = excluded.links WHERE links.links IS NOT excluded.links", ("p0.htm", b'["a.htm"]'))
+    assert state.db.total_changes == changes  # the same links: no row written
+    _store(state, "r", 0, links=["b.htm"])
+    assert orjson.loads(state.db.execute("SELECT links FROM links WHERE id = 'p0.htm'").fetchone()[0]) == ["b.htm"]
+    state.close()
+
+
+def test_a_store_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
+    """Records and links in the page rows, a frontier that kept URLs: moved apart, nothing lost."""
+    db = sqlite3.connect(tmp_path / "state.sqlite")
+    db.executescript("""
+        CREATE TABLE pages (id TEXT PRIMARY KEY, url TEXT NOT NULL, file TEXT, kind TEXT, status TEXT NOT NULL,
+            etag TEXT, last_modified TEXT, content_sha256 TEXT, record_sha256 TEXT, published_sha256 TEXT,
+            record BLOB, links BLOB, next_url TEXT, first_seen TEXT, last_seen TEXT, last_changed TEXT,
+            seen_run TEXT, gone_run TEXT, removed_run TEXT, removed_at TEXT, interval REAL NOT NULL DEFAULT 0,
+            due_at REAL NOT NULL DEFAULT 0, unchanged_runs INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE frontier (run TEXT NOT NULL, id TEXT NOT NULL, url TEXT NOT NULL, leaf INTEGER NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run, id));
+        CREATE TABLE runs (run TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
+            options BLOB, report BLOB);
+        INSERT INTO pages (id, url, file, kind, status, record_sha256, record, links, due_at, interval)
+            VALUES ('p0.htm', 'https://www.marxists.org/p0.htm', 'works.jsonl', 'work', 'live', 'h',
+                    CAST('{"id":"p0.htm"}' AS BLOB), CAST('["p1.htm"]' AS BLOB), 1e12, 3600);
+        INSERT INTO frontier VALUES ('r', 'p1.htm', 'https://www.marxists.org/p1.htm', 1, 0);
+        INSERT INTO runs VALUES ('r', '2026-01-01T00:00:00+00:00', NULL, 'running', NULL, NULL);
+    """)
+    db.close()
+    state = StateStore.open(tmp_path, guard=False)
+    assert state.bodies(["p0.htm"]) == {"p0.htm": b'{"id":"p0.htm"}'}
+    assert state.page("p0.htm")["links"] == b'["p1.htm"]'  # type: ignore[index]
+    assert state.plan("p0.htm", Policy(), 0.0) == ("skip", {"etag": None, "last_modified": None, "links": ["p1.htm"]})
+    assert state.pending("r") == [("p1.htm", True)]
+    assert state.positions()[0].size == len(b'{"id":"p0.htm"}')
+    columns = {row[1] for row in state.db.execute("PRAGMA table_info(pages)")}
+    assert "record" not in columns and "links" not in columns and "published_file" in columns
+    state.close()
+    again = StateStore.open(tmp_path, guard=False)  # a migrated store opens as it is
+    assert again.pending("r") == [("p1.htm", True)]
+    again.close()
