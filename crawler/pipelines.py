@@ -175,4 +175,9 @@ class StatePipeline:
                 self.stats.set_value(STAT, environment_message(error))
         finally:
             shutil.rmtree(queue_dir(state.folder), ignore_errors=True)
-            state.close()
+            try:
+                state.close()  # commits the open batch of pages (output.state.StateStore.unit)
+            except ENVIRONMENT_ERRORS as error:
+                # The machine refused the last batch: its pages are visited again by the next run.
+                if not self.stats.get_value(STAT):
+                    self.stats.set_value(STAT, environment_message(error))
