@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import re
 import statistics
@@ -26,8 +25,9 @@ from typing import Any
 
 from _corpus import ROOT
 
-from output.dataset import file_digest
+from output.dataset import shard_count
 from output.snapshot import Snapshot
+from tests.test_oai_index import Publisher
 
 AUTHORS = 40
 PERIODICALS = 12
@@ -37,58 +37,46 @@ MIX = {"Identify": 5, "ListRecords": 15, "ListRecords+token": 25, "ListIdentifie
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 
 
-def build_dataset(folder: Path, records: int) -> list[str]:
-    """A dataset folder in the published layout (a generation behind the `snapshot` link, change
-    sets beside it) with `records` works made from the sample archive's; returns their ids."""
-    sample = folder.parent / "sample"
-    result = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--sample", "--out", str(sample),
+def sample_works(folder: Path) -> list[dict[str, Any]]:
+    """The works of the built-in sample archive, crawled into `folder`: the models of synthetic ones."""
+    result = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--sample", "--out", str(folder),
                              "--log-level", "ERROR"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         sys.exit(f"the sample crawl failed:\n{result.stderr[-3000:]}")
-    templates = [json.loads(line) for line in Snapshot.open(sample).lines("works.jsonl")]
-    run = "20250101T000000000000Z"
-    generation = folder / ".snapshots" / run
-    for name in ("works", "tombstones"):
-        (generation / name).mkdir(parents=True)
-    (folder / "changes").mkdir()
-    ids: list[str] = []
-    with open(generation / "works/0000.jsonl", "wb") as works, \
-            open(folder / "changes" / f"{run}.jsonl", "wb") as changes:
-        for n in range(records):
-            work = dict(templates[n % len(templates)])
-            author = n % AUTHORS
-            work["id"] = f"archive/writer{author}/{1900 + n % 60}/w{n}.htm"
-            work["url"] = f"https://www.marxists.org/{work['id']}"
-            work["title"] = f"{work.get('title') or 'Untitled'} ({n})"
-            work["author"] = {**(work.get("author") or {}), "name": f"Writer{author} Example",
-                              "slug": f"writer{author}"}
-            work["citation"] = {**(work.get("citation") or {}), "container_title": f"Paper {n % PERIODICALS}"}
-            works.write(json.dumps(work, ensure_ascii=False).encode() + b"\n")
-            at = f"2025-01-{1 + n * 28 // records:02d}T{n % 24:02d}:{n % 60:02d}:00+00:00"
-            changes.write(json.dumps({"op": "added", "id": work["id"], "url": work["url"], "run": run,
-                                      "at": at, "record": work}).encode() + b"\n")
-            ids.append(work["id"])
-    with open(generation / "tombstones/0000.jsonl", "wb") as tombstones:
-        for n in range(records // 30):
-            tombstones.write(json.dumps({"id": f"archive/gone/g{n}.htm", "url": f"https://www.marxists.org/gone/g{n}",
-                                         "removed_at": "2025-01-15T12:00:00+00:00", "run": run}).encode() + b"\n")
-    package = {"profile": "data-package", "name": "colophon-dataset", "title": "OAI-PMH load benchmark",
-               "updated": "2025-01-31T00:00:00+00:00",
-               "resources": [_one_part(generation, name) for name in ("works", "tombstones")],
-               "runs": [{"id": run, "started": "2025-01-01T00:00:00+00:00", "finished": "2025-01-31T00:00:00+00:00",
-                         "complete": True}]}
-    (generation / "datapackage.json").write_text(json.dumps(package))
-    os.symlink(f".snapshots/{run}", folder / "snapshot")
-    for name in ("works", "tombstones", "datapackage.json"):
-        os.symlink(f"snapshot/{name}", folder / name)
-    return ids
+    return [json.loads(line) for line in Snapshot.open(folder).lines("works.jsonl")]
 
 
-def _one_part(generation: Path, name: str) -> dict[str, object]:
-    """A record type of one shard as datapackage.json lists it (output.publish)."""
-    size, sha, records = file_digest(generation / name / "0000.jsonl")
-    part = {"path": f"{name}/0000.jsonl", "bytes": size, "hash": f"sha256:{sha}", "records": records}
-    return {"name": name, "path": [part["path"]], "bytes": size, "records": records, "parts": [part]}
+def synthetic_work(templates: list[dict[str, Any]], n: int, revision: int = 0) -> dict[str, Any]:
+    """Work `n` of a synthetic archive: a sample work under another id, author and periodical."""
+    work = dict(templates[n % len(templates)])
+    author = n % AUTHORS
+    work["id"] = f"archive/writer{author}/{1900 + n % 60}/w{n}.htm"
+    work["url"] = f"https://www.marxists.org/{work['id']}"
+    work["title"] = f"{work.get('title') or 'Untitled'} ({n})" + (f", revision {revision}" if revision else "")
+    work["author"] = {**(work.get("author") or {}), "name": f"Writer{author} Example", "slug": f"writer{author}"}
+    work["citation"] = {**(work.get("citation") or {}), "container_title": f"Paper {n % PERIODICALS}"}
+    return work
+
+
+def publisher_for(folder: Path, works: list[dict[str, Any]]) -> Publisher:
+    """A publisher of `folder` with as many shards as a run would give these works."""
+    return Publisher(folder, shards=shard_count(sum(len(json.dumps(work)) for work in works)))
+
+
+def build_dataset(folder: Path, records: int) -> list[str]:
+    """A dataset folder as runs publish it (output.publish's layout) with `records` works made from
+    the sample archive's, added over 28 daily runs, and a tombstone for one in 30 more removed by
+    a last run; returns the ids of the live works."""
+    templates = sample_works(folder.parent / "sample")
+    works = [synthetic_work(templates, n) for n in range(records)]
+    gone = [{**synthetic_work(templates, n), "id": f"archive/gone/g{n}.htm"} for n in range(records // 30)]
+    publisher = publisher_for(folder, works)
+    for day in range(1, 29):
+        publisher.publish(f"202501{day:02d}T000000000000Z", f"2025-01-{day:02d}T12:00:00+00:00",
+                          [work for n, work in enumerate(works) if 1 + n * 28 // records == day]
+                          + (gone if day == 1 else []))
+    publisher.publish("20250131T000000000000Z", "2025-01-31T00:00:00+00:00", removed=[work["id"] for work in gone])
+    return [work["id"] for work in works]
 
 
 def process_status(pid: int) -> dict[str, float]:

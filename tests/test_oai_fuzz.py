@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 
 from output import exports, oai
+from output.oai import repository as oai_repository
 from output.snapshot import Snapshot, current_generation
 from tests.support import dataset_bytes, read_jsonl, run_colophon
 
@@ -528,7 +529,7 @@ def test_a_record_that_cannot_be_built_is_left_out(folder: Path, monkeypatch: py
             raise ValueError("All strings must be XML compatible")
         return real(work)
 
-    monkeypatch.setattr(oai, "dc_element", failing)
+    monkeypatch.setattr(oai_repository, "dc_element", failing)
     with caplog.at_level(logging.WARNING, logger="output.oai"), running(folder) as live:
         assert error_code(answer(live.port, record(f"oai:colophon:{WORK}"))) == "cannotDisseminateFormat"
         assert error_code(answer(live.port, record(f"oai:colophon:{WORK}", "marc21"))) is None
