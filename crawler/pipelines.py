@@ -166,6 +166,7 @@ class StatePipeline:
                 self.stats.set_value("colophon/run", {**report, "run": spider.run_id, "complete": False,
                                                       "unpublished": True, "changes": {}})
                 return
+            spider.release()  # the crawl's bookkeeping in memory: publication reuses the room
             try:
                 self.stats.set_value("colophon/run", publish(state, spider.run_id, complete=complete, report=report,
                                                              finish=Inherited(state),

@@ -434,6 +434,10 @@ class StateStore:
                                     [(run, page_id, int(leaf)) for page_id, _, leaf in new])
         return new
 
+    def release_scheduled(self) -> None:
+        """Forget the pages this process scheduled (loaded again from the frontier when asked)."""
+        self._frontier_run, self._frontier = None, set()
+
     def _scheduled(self, run: str) -> set[str]:
         """The pages of the run's frontier this process has scheduled (or found done): loaded from the
         store once, before anything of this process adds to it; most links (navigation) are there."""

@@ -76,6 +76,14 @@ class ArchiveSpider(scrapy.Spider):
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
 
+    def release(self) -> None:
+        """Drop what the crawl kept in memory to navigate (URLs reached, pages scheduled): of no use
+        once it is over."""
+        self.first_url.clear()
+        self.variants.clear()
+        self.skipped.clear()
+        self.state.release_scheduled()
+
     def opened(self, spider: Any = None) -> None:
         self.crawler.stats.set_value("colophon/run_id", self.run_id)
         self.crawler.stats.set_value("colophon/resumed", self.resumed)
