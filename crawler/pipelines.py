@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -25,16 +26,25 @@ FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl",
 # so a page reached under two URLs ("/" and "/index.htm") is fetched and kept once.
 
 
+def _inheritable(toc: dict[str, Any]) -> dict[str, Any]:
+    """What a chapter can inherit from its contents page (crawler.extract.inherit), and no more:
+    the contents pages of a whole archive are held at once."""
+    return {key: toc.get(key) for key in ("id", "title", "citation", "date", "licence", "credits")}
+
+
 class Inherited:
     """What each published record inherits (crawler.extract.inherit), from the pages in the store;
     a record's basis names the contents page (and its version) and the part before it."""
 
     def __init__(self, state: Any) -> None:
-        tocs = state.tocs()
-        self.toc_hash = {toc_id: digest for toc_id, _, _, _, digest in tocs}
-        self.inheritance = Inheritance.build(
-            ((orjson.loads(record), orjson.loads(links or b"[]")) for _, _, record, links, _ in tocs),
-            state.series_links())
+        self.toc_hash: dict[str, str] = {}
+
+        def tocs() -> Iterator[tuple[dict[str, Any], list[str]]]:
+            for toc_id, _, record, links, digest in state.tocs():
+                self.toc_hash[toc_id] = digest
+                yield _inheritable(orjson.loads(record)), orjson.loads(links or b"[]")
+
+        self.inheritance = Inheritance.build(tocs(), state.series_links())
 
     def basis(self, page_id: str) -> str:
         toc = self.inheritance.chapter_of.get(page_id)
