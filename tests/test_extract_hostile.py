@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crawler.extract import Fetch, Harvest, harvest, harvest_links, harvest_page
-from crawler.extract import page as page_module
+from crawler.extract import document as document_module
 from crawler.extract.vocab import BODY_LOST_MIN_TEXT
 from models import Reject, Work
 
@@ -156,7 +156,7 @@ def test_text_after_the_document_end_is_read() -> None:
 
 
 def test_body_lost_when_the_fallback_cannot_recover(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(page_module, "flatten", lambda document, depth: document)
+    monkeypatch.setattr(document_module, "flatten", lambda document, depth: document)
     body = f"<html><body><h1>A Page</h1><p>First.</p></body></html><p>{PROSE}</p>".encode()
     record = _harvest(body).record
     assert isinstance(record, Reject)

@@ -9,7 +9,7 @@ import pytest
 from lxml import html
 
 from crawler.extract import harvest
-from crawler.extract.series import SeriesSigns, page_series, part_position, read_series_line
+from crawler.extract.series import SeriesSigns, page_series, read_series_line, series_position
 from models import Work
 
 BASE = "https://www.marxists.org/"
@@ -138,8 +138,8 @@ def test_contents_page_takes_no_number_from_its_title() -> None:
     ("Wages and Prices 3", "", "wages-3.htm", 3),
     ("Wages and Prices 1", "", "wages-14-1.htm", None),  # a day and month in the file name
 ], ids=["dashed-two-figures", "dashed-year", "invalid-roman", "file-hyphen", "file-date"])
-def test_part_position(title: str, page_title: str, file: str, want: int | None) -> None:
-    assert part_position(SeriesSigns(), title, page_title, None, [], FOLDER + file) == want
+def test_series_position(title: str, page_title: str, file: str, want: int | None) -> None:
+    assert series_position(SeriesSigns(), title, page_title, None, [], FOLDER + file) == want
 
 
 @pytest.mark.parametrize(("text", "opening", "fields"), [

@@ -7,15 +7,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from crawler.extract.catalogue import Catalogue
-from crawler.extract.page import (
-    EXTRACTOR_VERSION,
-    ExtractError,
-    Fetch,
-    Page,
-    extract_page,
-    page_links,
-    parse_page,
-)
+from crawler.extract.document import ExtractError, Page, parse_page
+from crawler.extract.navigation import page_links
+from crawler.extract.record import EXTRACTOR_VERSION, Fetch, extract_page
 from models import Index, OtherPage, Reject, Work, utc_now
 
 Record = Work | Index | OtherPage

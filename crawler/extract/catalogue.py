@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.extract.vocab import ENGLISH_ROOTS, SECTION_LANGUAGES
+from crawler.extract.vocab import AUTHOR_ALIAS, ENGLISH_ROOTS, SECTION_LANGUAGES
 
 AUTHORS_PATH = "admin/js/data/authors.json"
 SECTIONS_PATH = "admin/js/data/sections.json"
@@ -67,7 +66,7 @@ class Catalogue:
             # A folder listed under several names ("Corey, Lewis (Louis Fraina)" and
             # "Fraina, Louis"): the plain entry wins over the one carrying a bracketed alias.
             plain = [n for n in names if "(" not in n]
-            catalogue.authors[key] = forename_first(plain[0] if plain else re.sub(r"\s*\(.*?\)", "", names[0]))
+            catalogue.authors[key] = forename_first(plain[0] if plain else AUTHOR_ALIAS.sub("", names[0]))
         return catalogue
 
     @classmethod

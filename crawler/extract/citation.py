@@ -3,42 +3,38 @@ container, volume, issue, date and pages, and whether an unlabelled line is such
 
 from __future__ import annotations
 
-import re
-
 import roman
 
-from crawler.extract.dates import find_date
-from crawler.extract.text import clean
+from crawler.extract.dates import find_date, find_reading
+from crawler.extract.text import clean, title_key
 from crawler.extract.vocab import (
     CITATION_ABBREVIATIONS,
     CITATION_BYLINE_OTHERS,
     CITATION_BYLINE_TITLE,
+    CITATION_HEAD_END,
     CITATION_ISSUE,
     CITATION_PAGES,
     CITATION_PREFIX,
     CITATION_PUBLISHER,
     CITATION_VOLUME,
+    COLUMN_AFTER,
+    COLUMN_BEFORE,
+    COLUMN_BEFORE_CHARS,
     COLUMN_CLAUSE,
+    CONTAINER_MAX_CHARS,
+    FIGURES_AND_MARKS,
     NOT_CONTAINER,
+    NUMERAL_OR_INITIALS,
     PUBLICATION_HINT,
+    SENTENCE_STOP,
     SOURCE_STATEMENT_MAX_WORDS,
 )
 from models import Citation
-
-_HEAD_END = re.compile(r",|\(|\s+vol\.?\s|\s+no\.?\s*\d|;|\.\s", re.I)
-# "“In This Corner” column", "column “Two Worlds”": the words that make a name a column's.
-_COLUMN_AFTER = re.compile(r"[,.]?[”\"’']?\s*,?\s*(?:regular\s+|weekly\s+)?column\b", re.I)
-_COLUMN_BEFORE = re.compile(r"\bcolumn\s*,?\s*:?\s*[“\"‘']?\s*$", re.I)
-_SENTENCE_STOP = re.compile(r"([^\s.!?]+)?([.!?])\s+(?=[\"“‘(\[]?[A-Z])")
 
 
 def _title_like(text: str) -> bool:
     """A container title starts with a capital (or a digit-less word): "internal pamphlet" does not."""
     return bool(text) and not text[0].islower() and not NOT_CONTAINER.match(text)
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 def number_of(text: str | None) -> int | None:
@@ -55,17 +51,17 @@ def number_of(text: str | None) -> int | None:
 
 def first_sentence(text: str) -> str:
     """The text up to its first full stop that ends a sentence (not "Vol.", "pp.", "J.")."""
-    for match in _SENTENCE_STOP.finditer(text):
+    for match in SENTENCE_STOP.finditer(text):
         word = (match[1] or "").strip("([“\"‘'")
         if match[2] == "." and (word.lower() in CITATION_ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-                                or re.fullmatch(r"[IVXLC]+|(?:[A-Z]\.)+[A-Z]?", word)):
+                                or NUMERAL_OR_INITIALS.fullmatch(word)):
             continue
         return text[: match.start(2) + 1]
     return text
 
 
 def _names_publication(text: str) -> bool:
-    return bool(find_date(text) or PUBLICATION_HINT.search(text))
+    return bool(find_reading(text) or PUBLICATION_HINT.search(text))
 
 
 def is_source_statement(text: str) -> bool:
@@ -83,7 +79,7 @@ def _is_column(name: str, body: str) -> bool:
     at = body.find(name)
     while at >= 0:
         end = at + len(name)
-        if _COLUMN_AFTER.match(body, end) or _COLUMN_BEFORE.search(body[max(0, at - 30):at]):
+        if COLUMN_AFTER.match(body, end) or COLUMN_BEFORE.search(body[max(0, at - COLUMN_BEFORE_CHARS):at]):
             return True
         at = body.find(name, end)
     return False
@@ -91,8 +87,8 @@ def _is_column(name: str, body: str) -> bool:
 
 def _head(body: str) -> str | None:
     """The statement's first segment when it reads as a container's title."""
-    head = _HEAD_END.split(body, maxsplit=1)[0].strip(" .")
-    if head and _title_like(head) and find_date(head) is None and len(head) < 150:
+    head = CITATION_HEAD_END.split(body, maxsplit=1)[0].strip(" .")
+    if head and _title_like(head) and find_reading(head) is None and len(head) < CONTAINER_MAX_CHARS:
         return head
     return None
 
@@ -112,13 +108,13 @@ def _book_title(body: str) -> str | None:
 def parse_citation(raw: str, emphasis: list[str], work_title: str | None, language: str) -> Citation:
     text = clean(raw)
     body = CITATION_PREFIX.sub("", text)
-    title_key = _fold(work_title or "")
+    work_key = title_key(work_title or "")
     usable = [c for c in (clean(e).strip(" ,.;:") for e in emphasis)
-              if len(_fold(c)) > 2 and c in body and _title_like(c)
-              and not re.fullmatch(r"[\d\W]+", c) and not _is_column(c, body)]
+              if len(title_key(c)) > 2 and c in body and _title_like(c)
+              and not FIGURES_AND_MARKS.fullmatch(c) and not _is_column(c, body)]
     # The work's own title printed before the periodical ("<em>The New International</em>,
     # <strong>Justice</strong>") is not the container; a book's contents page cites itself.
-    others = [c for c in usable if _fold(c) != title_key]
+    others = [c for c in usable if title_key(c) != work_key]
     container = others[0] if others else (usable[0] if usable else None)
     if container is None and CITATION_PUBLISHER.match(text):
         container = None  # "Published by the Socialist Workers Party": a publisher, not a container

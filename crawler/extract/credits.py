@@ -4,53 +4,44 @@ label's value ("Transcription/HTML Markup: Jane Doe, April 2003") or from a pros
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
+from crawler.extract.memo import remembered
 from crawler.extract.text import clean, near_word
 from crawler.extract.vocab import (
+    A_LETTER,
+    BRACKETED_ASIDE,
+    BY_WORD,
     CREDIT_BODY_WORDS,
     CREDIT_DATE,
+    CREDIT_DAY,
+    CREDIT_SENTENCE_END,
+    CREDIT_YEAR,
+    ELIDED_PARTICLE,
+    ENDS_IN_INITIAL,
+    GLUED_BY,
+    LEADING_BY,
+    LEADING_YEAR,
+    LEADING_YEAR_BY,
+    LONG_WORD,
     MONTHS,
     NAME_ENDS,
     NAME_PARTICLES,
     NAME_SEPARATORS,
     NAME_STOP,
+    NAMES_JOINED,
     NOT_A_NAME,
     PROSE_CREDIT_BARE,
     PROSE_CREDIT_BY,
     PROSE_ROLE_SPELLINGS,
+    ROLE_HINT,
     ROLE_LABELS,
+    ROLE_LIST_SEPARATOR,
+    ROLE_PHRASE_WORD,
     ROLE_WORD_PATTERNS,
     SEASONS,
     SUBCREDIT,
+    WORDS_BEFORE_BY,
 )
 from models import Credit
-
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-# Sentences of a prose line, and clauses after a semicolon ("Digitalized by X; transcribed into
-# HTML by Y"); a full stop after an initial ("Martin F. Marked up …") ends nothing.
-_SENTENCE_END = re.compile(r"(?<=[a-z\d\)])\.\s+(?=[A-Z])|;\s*")
-_WORD = re.compile(r"[A-Za-z]{9,}")
-# "marked upby Jane", "by Jane" printed as "byJane".
-_GLUED_BY = re.compile(r"\b(up)(by)\b|(?-i:\bby(?=[A-Z]))", re.I)
-# An initial ends a name with its full stop: "Martin F.", "A.M.", "Mike B.".
-_ENDS_IN_INITIAL = re.compile(r"(?:^|[\s.])[A-Z]\.$")
-_WORDS = re.compile(r"[^\W\d_][\w'’-]*")
-_ELIDED = re.compile(r"^[\W_]*(?:[a-z]{1,2}[’'])?")
-_LETTER = re.compile(r"[^\W\d_]")
-_LEADING_BY = re.compile(r"^by\s+", re.I)
-_LEADING_YEAR_BY = re.compile(r"^\s*(?:\d{4}\s*)?(?:by\s+)?", re.I)
-_WORDS_THEN_BY = re.compile(r"^(?:[^,;:()]{0,40}?\s)?by\s+(?=\S)", re.I)
-_BY = re.compile(r"\bby\s+(?=\S)")
-_BRACKETED = re.compile(r"\([^()]*\)|\[[^\]]*\]")
-_LEADING_YEAR = re.compile(r"^(?:in\s+)?\d{4}\s*(?:by\s+)?")
-_AND = re.compile(r"\s(?:and|&)\s")
-_DAY = re.compile(r"\d{1,2}(?:st|nd|rd|th)?,?")
-_ROLE_LIST = re.compile(r"\s*(?:,|&|\band\b|/)\s*")
-# A sentence that can hold a credit names a role: a cheap test before the patterns.
-_ROLE_HINT = re.compile(r"transcri|translat|mark|proof|edit|format|typ|scan|conver|check|digit|ocr|correct|html",
-                        re.I)
 
 
 def role_of_words(text: str) -> str | None:
@@ -58,14 +49,14 @@ def role_of_words(text: str) -> str | None:
     key = clean(text).lower()
     if key in ROLE_LABELS:
         return ROLE_LABELS[key]
-    for word in _WORDS.findall(key):
+    for word in ROLE_PHRASE_WORD.findall(key):
         for pattern, role in ROLE_WORD_PATTERNS:
             if pattern.search(word):
                 return role
     return None
 
 
-@lru_cache(maxsize=4096)
+@remembered
 def _spelled(word: str) -> str:
     """A prose role word as the patterns expect it: "Transcried" -> "transcribed"."""
     lower = word.lower()
@@ -76,14 +67,14 @@ def _spelled(word: str) -> str:
 
 def _mended(sentence: str) -> str:
     """A sentence with misspelled role words and a "by" glued to its neighbour set right."""
-    sentence = _WORD.sub(lambda m: _spelled(m[0]), sentence)
-    return _GLUED_BY.sub(lambda m: f"{m[1]} {m[2]}" if m[1] else "by ", sentence)
+    sentence = LONG_WORD.sub(lambda m: _spelled(m[0]), sentence)
+    return GLUED_BY.sub(lambda m: f"{m[1]} {m[2]}" if m[1] else "by ", sentence)
 
 
 def _capitalised(token: str) -> bool:
     """A word that can be part of a name: it opens with a capital or a letter without case
     (Chinese, Arabic …), after an elided particle ("d’Alembert", "O’Neill")."""
-    token = _ELIDED.sub("", token)
+    token = ELIDED_PARTICLE.sub("", token)
     return bool(token) and token[0].isalpha() and not token[0].islower()
 
 
@@ -91,14 +82,14 @@ def _name(part: str) -> str | None:
     """One name of a credit as printed, or None when the part names nobody: a month ("April"), a
     phrase in lower case ("with slight editing for easier reading"), the archive itself."""
     # A footnote mark is no part of a name: "Steve Palmer **".
-    text = clean(_YEAR.sub("", CREDIT_DATE.sub("", part))).strip(" ,:;-*†‡")
-    text = _LEADING_BY.sub("", text)
+    text = clean(CREDIT_YEAR.sub("", CREDIT_DATE.sub("", part))).strip(" ,:;-*†‡")
+    text = LEADING_BY.sub("", text)
     text = text.rstrip(" ,:;-*†‡")
-    if not _ENDS_IN_INITIAL.search(text):
+    if not ENDS_IN_INITIAL.search(text):
         text = text.rstrip(". ")
     text = text.lstrip(". ")
     tokens = text.split()
-    if not tokens or all(t.lower().strip(".,") in MONTHS or t.lower() in SEASONS or _DAY.fullmatch(t)
+    if not tokens or all(t.lower().strip(".,") in MONTHS or t.lower() in SEASONS or CREDIT_DAY.fullmatch(t)
                          for t in tokens):
         return None  # "May", "June 12th": a date, never a person
     # A body's name keeps its article out: "the Prometheus Research Library", "the Socialist Party of
@@ -124,9 +115,9 @@ def _name(part: str) -> str | None:
     while tokens and tokens[-1].lower() in NAME_PARTICLES:
         tokens = tokens[:-1]
     name = " ".join(tokens).rstrip(" ,:;-")
-    if not _ENDS_IN_INITIAL.search(name):
+    if not ENDS_IN_INITIAL.search(name):
         name = name.rstrip(".")
-    if not name or NOT_A_NAME.search(name) or not _LETTER.search(name):
+    if not name or NOT_A_NAME.search(name) or not A_LETTER.search(name):
         return None
     return name
 
@@ -154,64 +145,78 @@ def credit_names(value: str, shared_surname: bool = False) -> tuple[list[str], i
     With `shared_surname`, two names of which the first is a forename alone share the second's
     surname: "Eden and Cedar Paul" -> Eden Paul, Cedar Paul.
     """
-    year_match = _YEAR.search(value)
+    year_match = CREDIT_YEAR.search(value)
     year = int(year_match[1]) if year_match else None
-    text = _LEADING_YEAR_BY.sub("", value.strip())
+    text = LEADING_YEAR_BY.sub("", value.strip())
     # "from the German by X", "corrected by X", "additional copyediting by X": the name follows "by".
-    text = _WORDS_THEN_BY.sub("", text, count=1)
+    text = WORDS_BEFORE_BY.sub("", text, count=1)
     # "and corrected (typos, a missing paragraph …) by X": words in lower case before "by".
-    by = _BY.search(text)
-    if by and not any(_capitalised(t) for t in _BRACKETED.sub(" ", text[: by.start()]).split()):
+    by = BY_WORD.search(text)
+    if by and not any(_capitalised(t) for t in BRACKETED_ASIDE.sub(" ", text[: by.start()]).split()):
         text = text[by.end():]
-    text = _LEADING_YEAR.sub("", text)
+    text = LEADING_YEAR.sub("", text)
     stop = NAME_STOP.search(text)
     if stop:
         text = text[: stop.start()]
     names = [name for name in map(_name, _pieces(text)) if name]
-    if shared_surname and len(names) == 2 and _AND.search(text):
+    if shared_surname and len(names) == 2 and NAMES_JOINED.search(text):
         first, second = names
-        if len(first.split()) == 1 and len(second.split()) == 2 and not _ENDS_IN_INITIAL.search(first):
+        if len(first.split()) == 1 and len(second.split()) == 2 and not ENDS_IN_INITIAL.search(first):
             names = [f"{first} {second.split()[1]}", second]
     return names, year
 
 
 def credits_from(roles: list[str], value: str, raw: str | None = None) -> list[Credit]:
     """The credits of one value for the roles its label or phrase names, each with `raw`."""
-    credits: list[Credit] = []
+    return [Credit(role=role, name=name, year=year, raw=raw) for role, name, year in _credited(tuple(roles), value)]
+
+
+@remembered
+def _credited(roles: tuple[str, ...], value: str) -> tuple[tuple[str, str, int | None], ...]:
+    """(role, name, year) of each credit of one value (see credits_from)."""
+    credits: list[tuple[str, str, int | None]] = []
     # "Clemans Dutt, Edited by Robert Daglish": the embedded clause names a second role.
     pieces = SUBCREDIT.split(value)
     head, rest = pieces[0], pieces[1:]
-    names, year = credit_names(head, shared_surname=roles == ["translation"])
-    credits += [Credit(role=role, name=name, year=year, raw=raw) for role in roles for name in names]
+    names, year = credit_names(head, shared_surname=roles == ("translation",))
+    credits += [(role, name, year) for role in roles for name in names]
     # "Transcribed & marked up by marked up by X": roles that name nobody go with the next names.
-    carried = [] if names else roles
+    carried = [] if names else list(roles)
     for word, sub_value in zip(rest[::2], rest[1::2], strict=True):
         role = role_of_words(word)
         sub_roles = list(dict.fromkeys([*carried, role] if role else carried))
         sub_names, sub_year = credit_names(sub_value)
-        credits += [Credit(role=r, name=n, year=sub_year, raw=raw) for r in sub_roles for n in sub_names]
+        credits += [(r, n, sub_year) for r in sub_roles for n in sub_names]
         carried = [] if sub_names else sub_roles
-    return credits
+    return tuple(credits)
 
 
 def prose_credits(text: str) -> list[Credit]:
     """Credits in the sentences of an unlabelled colophon line."""
-    credits: list[Credit] = []
-    for sentence in _SENTENCE_END.split(text):
+    return [Credit(role=role, name=name, year=year, raw=raw) for role, name, year, raw in _prose_credited(text)]
+
+
+@remembered
+def _prose_credited(text: str) -> tuple[tuple[str, str, int | None, str], ...]:
+    """(role, name, year, sentence) of each credit in the sentences of a line (see prose_credits)."""
+    credits: list[tuple[str, str, int | None, str]] = []
+    for sentence in CREDIT_SENTENCE_END.split(text):
         mended = _mended(sentence)
-        if not _ROLE_HINT.search(mended):
+        if not ROLE_HINT.search(mended):
             continue
         match = PROSE_CREDIT_BY.search(mended) or PROSE_CREDIT_BARE.match(mended)
         if not match:
             continue
         roles = []
-        for phrase in _ROLE_LIST.split(match["roles"]):
+        for phrase in ROLE_LIST_SEPARATOR.split(match["roles"]):
             role = role_of_words(phrase)
             if role:
                 roles.append(role)
         if roles:
-            credits += credits_from(list(dict.fromkeys(roles)), match["names"], raw=clean(sentence))
-    return credits
+            raw = clean(sentence)
+            credits += [(role, name, year, raw)
+                        for role, name, year in _credited(tuple(dict.fromkeys(roles)), match["names"])]
+    return tuple(credits)
 
 
 def dedupe_credits(credits: list[Credit]) -> list[Credit]:

@@ -8,29 +8,52 @@ parser per language, created once.  Nothing is invented: a missing day or year s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from crawler.extract.vocab import MONTHS, SEASONS
-from models import DateValue
-
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_SEASON = r"(?:spring|summer|autumn|fall|winter)"
-_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|d)?"
-_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
-_OS = r"\((?:o\.?\s*s\.?|old style|n\.?\s*s\.?|new style)\)"
-
-_WS = re.compile(r"\s+")
-_LETTER_O_YEAR = re.compile(r"\b([12][0-9oO]{3})\b")
-_QUALIFIER = re.compile(
-    r"^(?:c\.|ca\.|circa|about|approx(?:imately|\.)?|around|early|late|mid-?|before|after|"
-    r"written|first published|published|probably|possibly|not later than|not earlier than|"
-    r"prior to|in|on|the|end of|beginning of|at the beginning of|at the end of|by)\s+",
-    re.I,
+from crawler.extract.memo import remembered
+from crawler.extract.text import clean
+from crawler.extract.vocab import (
+    DATE_DAY_ALONE,
+    DATE_DAY_AND_MONTH,
+    DATE_DAY_MONTH_YEAR,
+    DATE_DECADE,
+    DATE_IN_TEXT,
+    DATE_ISO,
+    DATE_MONTH_ALONE,
+    DATE_MONTH_DAY_YEAR,
+    DATE_MONTH_YEAR,
+    DATE_NUMERIC,
+    DATE_QUALIFIER,
+    DATE_RANGE_SEPARATOR,
+    DATE_SEASON_ALONE,
+    DATE_SEASON_YEAR,
+    DATE_TRAILING_QUALIFIER,
+    DATE_UNKNOWN_YEAR,
+    DATE_YEAR,
+    DATE_YEARS,
+    DIGIT,
+    ENDS_IN_ABBREVIATION,
+    FIGURES,
+    FOUR_FIGURES,
+    HAS_YEAR,
+    LETTER_O_YEAR,
+    MONTHS,
+    NOT_DIGITS,
+    RANGE_END_DAY_YEAR,
+    RANGE_END_SEPARATOR,
+    RANGE_START_CHARS,
+    RANGE_START_ENDS,
+    RANGE_START_IN_TEXT,
+    RANGE_START_MONTH_DAY,
+    SEASONS,
+    TRAILING_QUALIFIER_WORDS,
+    TWO_DIGIT_YEAR_PIVOT,
+    URL_DECADE,
+    URL_MONTH,
+    URL_YEAR,
 )
-_TRAILING_QUALIFIER = re.compile(r"\s*[(\[]?(?:approx(?:imately|\.)?|circa|\?)[)\]]?\s*$", re.I)
+from models import DateValue
 
 
 class _Point(NamedTuple):
@@ -64,12 +87,24 @@ class _Point(NamedTuple):
         return "year"
 
 
+class Reading(NamedTuple):
+    """A text read as a date, before it becomes a DateValue: the text it was read from, its EDTF
+    value (None when the text is no date) and its precision."""
+
+    raw: str
+    value: str | None
+    precision: str
+
+    def date_value(self) -> DateValue:
+        return DateValue(raw=self.raw, value=self.value, precision=self.precision)
+
+
 def _month(word: str) -> int | None:
     return MONTHS.get(word.lower().rstrip("."))
 
 
 def _valid(year: int, month: int | None, day: int | None) -> bool:
-    if not 1000 <= year <= 2999:
+    if year not in DATE_YEARS:
         return False
     if month is None:
         return day is None
@@ -95,50 +130,29 @@ def julian_to_gregorian(year: int, month: int, day: int) -> tuple[int, int, int]
     return gregorian.year, gregorian.month, gregorian.day
 
 
-# Point forms, tried in order on the whole (normalised) string.
-_P_ISO = re.compile(rf"({_YEAR})-(\d\d)(?:-(\d\d))?")
-_P_NUMERIC = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4}|\d{2})")
-_P_DMY = re.compile(
-    rf"(?P<d>{_DAY})\s*(?:\((?P<d2>{_DAY})\)\s*)?(?:of\s+)?(?P<m>{_MONTH})\s*"
-    rf"(?:\((?P<m2>{_MONTH})\)\s*)?(?P<os>{_OS})?\s*,?\s*(?P<y>{_YEAR})",
-    re.I,
-)
-_P_MDY = re.compile(
-    rf"(?P<m>{_MONTH})\s*(?P<d>{_DAY})\s*(?:\((?:(?P<m2>{_MONTH})\s*)?(?P<d2>{_DAY})\)|(?P<os>{_OS}))?"
-    rf"\s*,?\s*(?P<y>{_YEAR})",
-    re.I,
-)
-_P_MY = re.compile(rf"(?P<m>{_MONTH})\s*,?\s*(?P<y>{_YEAR})", re.I)
-_P_SEASON = re.compile(rf"(?P<s>{_SEASON})\s*,?\s*(?P<y>{_YEAR})(?:\s*/\s*(?P<y2>\d{{2}}|{_YEAR}))?",
-                       re.I)
-_P_YEAR = re.compile(rf"(?P<y>{_YEAR})")
-_P_DECADE = re.compile(r"(?P<y>1[0-9]{2}|20[0-9])(?:0'?s|[xX])")
-_P_UNKNOWN_YEAR = re.compile(r"(?:1[0-9]|20)[xX?]{2}|[xX?]{1,2}\.[xX?]{1,2}\.\d{4}")
-
-
 def _point(text: str, *, month_first: bool = False) -> _Point | None:
     """One date point, or None when the string is not exactly one."""
     year: int
     month: int | None
     day: int | None
     s = text.strip(" ,.;:")
-    if m := _P_ISO.fullmatch(s):
+    if m := DATE_ISO.fullmatch(s):
         year, month = int(m[1]), int(m[2])
         day = int(m[3]) if m[3] else None
         return _Point(year, month, day) if _valid(year, month, day) else None
-    if m := _P_NUMERIC.fullmatch(s):
+    if m := DATE_NUMERIC.fullmatch(s):
         a, b, y = int(m[1]), int(m[2]), m[3]
-        year = int(y) if len(y) == 4 else (2000 + int(y) if int(y) <= 30 else 1900 + int(y))
+        year = int(y) if len(y) == 4 else (2000 + int(y) if int(y) <= TWO_DIGIT_YEAR_PIVOT else 1900 + int(y))
         day, month = (b, a) if month_first else (a, b)
         if not _valid(year, month, day):
             day, month = month, day
         return _Point(year, month, day) if _valid(year, month, day) else None
-    for pattern in (_P_DMY, _P_MDY):
+    for pattern in (DATE_DAY_MONTH_YEAR, DATE_MONTH_DAY_YEAR):
         if m := pattern.fullmatch(s):
-            year, month, day = int(m["y"]), _month(m["m"]), int(re.sub(r"\D", "", m["d"]))
+            year, month, day = int(m["y"]), _month(m["m"]), int(NOT_DIGITS.sub("", m["d"]))
             if m["d2"]:
                 # "July 17 (30), 1903": the bracketed day is the New Style one.
-                day2 = int(re.sub(r"\D", "", m["d2"]))
+                day2 = int(NOT_DIGITS.sub("", m["d2"]))
                 month2 = _month(m["m2"]) if m["m2"] else month
                 if month2 is not None and day2 < day and not m["m2"]:
                     month2 = month2 % 12 + 1
@@ -151,15 +165,15 @@ def _point(text: str, *, month_first: bool = False) -> _Point | None:
                   and day is not None and _valid(year, month, day)):
                 year, month, day = julian_to_gregorian(year, month, day)
             return _Point(year, month, day) if month and _valid(year, month, day) else None
-    if m := _P_MY.fullmatch(s):
+    if m := DATE_MONTH_YEAR.fullmatch(s):
         year, month = int(m["y"]), _month(m["m"])
         return _Point(year, month) if month and _valid(year, month, None) else None
-    if m := _P_SEASON.fullmatch(s):
+    if m := DATE_SEASON_YEAR.fullmatch(s):
         year = int(m["y"])
         return _Point(year, season=SEASONS[m["s"].lower()]) if _valid(year, None, None) else None
-    if m := _P_YEAR.fullmatch(s):
+    if m := DATE_YEAR.fullmatch(s):
         return _Point(int(m["y"]))
-    if m := _P_DECADE.fullmatch(s):
+    if m := DATE_DECADE.fullmatch(s):
         return _Point(int(m["y"]) * 10, decade=True)
     return None
 
@@ -170,38 +184,31 @@ def _partial(text: str, right: _Point) -> _Point | None:
     point = _point(s)
     if point is not None:
         return point
-    if re.fullmatch(_DAY, s, re.I) and right.month:
-        day = int(re.sub(r"\D", "", s))
+    if DATE_DAY_ALONE.fullmatch(s) and right.month:
+        day = int(NOT_DIGITS.sub("", s))
         return _Point(right.year, right.month, day) if _valid(right.year, right.month, day) else None
-    if month := _month(s) if re.fullmatch(_MONTH, s, re.I) else None:
+    if month := _month(s) if DATE_MONTH_ALONE.fullmatch(s) else None:
         return _Point(right.year, month)
-    if m := re.fullmatch(rf"(?P<d>{_DAY})\s+(?P<m>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>{_DAY})", s, re.I):
+    if m := DATE_DAY_AND_MONTH.fullmatch(s):
         month = _month(m["m"] or m["m2"])
-        day = int(re.sub(r"\D", "", m["d"] or m["d2"]))
+        day = int(NOT_DIGITS.sub("", m["d"] or m["d2"]))
         return _Point(right.year, month, day) if month and _valid(right.year, month, day) else None
-    if re.fullmatch(_SEASON, s, re.I):
+    if DATE_SEASON_ALONE.fullmatch(s):
         return _Point(right.year, season=SEASONS[s.lower()])
     return None
 
 
-_RANGE_SPLIT = re.compile(r"\s*(?:–|—|-|/|\bto\b|\buntil\b|\btill\b)\s*", re.I)
-
-
-_LEFT_MONTH_DAY = re.compile(rf"(?P<m>{_MONTH})\s*(?P<d>{_DAY})", re.I)
-_DAY_YEAR = re.compile(rf"(?P<d>{_DAY})\s*,?\s*(?P<y>{_YEAR})", re.I)
-
-
 def _day_of_left_month(left: str, right: str) -> _Point | None:
     """The right side of "March 8-16, 1921": its day and year, and the month printed on the left."""
-    m_left, m_right = _LEFT_MONTH_DAY.fullmatch(left.strip()), _DAY_YEAR.fullmatch(right.strip(" ,.;:"))
+    m_left, m_right = RANGE_START_MONTH_DAY.fullmatch(left.strip()), RANGE_END_DAY_YEAR.fullmatch(right.strip(" ,.;:"))
     if m_left is None or m_right is None:
         return None
-    year, month, day = int(m_right["y"]), _month(m_left["m"]), int(re.sub(r"\D", "", m_right["d"]))
+    year, month, day = int(m_right["y"]), _month(m_left["m"]), int(NOT_DIGITS.sub("", m_right["d"]))
     return _Point(year, month, day) if month and _valid(year, month, day) else None
 
 
 def _range(text: str) -> tuple[_Point, _Point] | None:
-    for sep in _RANGE_SPLIT.finditer(text):
+    for sep in DATE_RANGE_SEPARATOR.finditer(text):
         left, right_text = text[: sep.start()], text[sep.end():]
         if not left.strip() or not right_text.strip():
             continue
@@ -221,48 +228,86 @@ def _range(text: str) -> tuple[_Point, _Point] | None:
 
 
 def _normalise(raw: str) -> str:
-    s = _WS.sub(" ", raw.replace("\u00a0", " ")).strip()
+    s = clean(raw)
     while len(s) > 1 and s[0] in "([" and s[-1] in ")]":
         s = s[1:-1].strip()
-    return s.strip(" ,;:").removesuffix(".").strip() if not re.search(r"\b[a-z]{1,4}\.$", s, re.I) else s.strip(" ,;:")
+    # A full stop ends the date unless it ends an abbreviation ("Sept.", "ca."); only a text that ends
+    # with one needs the pattern.
+    if s.endswith(".") and ENDS_IN_ABBREVIATION.search(s):
+        return s.strip(" ,;:")
+    return s.strip(" ,;:").removesuffix(".").strip()
+
+
+def _letter_o_years(s: str) -> str:
+    """ "19o5" as 1905: a year printed with the letter O for a zero."""
+    if "o" not in s and "O" not in s:
+        return s
+    return LETTER_O_YEAR.sub(lambda m: m[1].replace("o", "0").replace("O", "0"), s)
+
+
+def ends_with_qualifier(text: str) -> bool:
+    """The text ends with "approx.", "circa" or "?" (in brackets or not): what every match of
+    DATE_TRAILING_QUALIFIER ends with, a cheap test before the pattern's scan."""
+    tail = text.rstrip()
+    if tail.endswith((")", "]")):
+        tail = tail[:-1]
+    return tail.lower().endswith(TRAILING_QUALIFIER_WORDS)
+
+
+def ends_range_start(text: str) -> bool:
+    """The text ends with a dash, a slash or "to": what every match of RANGE_START_IN_TEXT ends
+    with, a cheap test before the pattern's scan."""
+    tail = text.rstrip()
+    return tail.endswith(RANGE_START_ENDS) or tail[-2:].lower() == "to"
 
 
 def _clean(s: str) -> str:
-    s = _LETTER_O_YEAR.sub(lambda m: m[1].replace("o", "0").replace("O", "0"), s)
-    s = _TRAILING_QUALIFIER.sub("", s)
+    s = _letter_o_years(s)
+    if ends_with_qualifier(s):
+        s = DATE_TRAILING_QUALIFIER.sub("", s)
     previous = None
     while previous != s:
         previous = s
-        s = _QUALIFIER.sub("", s)
+        s = DATE_QUALIFIER.sub("", s)
     return s.strip(" ,.;:")
 
 
-def _unknown(raw: str) -> DateValue:
-    return DateValue(raw=raw, value=None, precision="unknown")
+def _unknown(raw: str) -> Reading:
+    return Reading(raw, None, "unknown")
 
 
 def parse_date(raw: str, language: str = "en", *, month_first: bool = False) -> DateValue:
     """The whole of ``raw`` read as one date (or range); never raises, unknown when it is not."""
+    return read_date(raw, language, month_first=month_first).date_value()
+
+
+@remembered
+def read_date(raw: str, language: str = "en", *, month_first: bool = False) -> Reading:
+    """What parse_date reads, before it becomes a DateValue (for the callers that only test it).
+    Remembered: a crawl reads the same date lines (headings, colophon dates, last-updated lines) on
+    many pages, and a Reading is immutable."""
     text = _normalise(raw)
+    if DIGIT.search(text) is None:
+        return _unknown(text)  # every form the grammar (or dateparser) reads holds a figure
     s = _clean(text)
     if not s:
         return _unknown(text)
     # "Winter 1959/60": the season of the first year.
-    if (m := _P_SEASON.fullmatch(s)) and m["y2"]:
+    if (m := DATE_SEASON_YEAR.fullmatch(s)) and m["y2"]:
         year = int(m["y"])
-        return DateValue(raw=text, value=f"{year}-{SEASONS[m['s'].lower()]}", precision="season")
+        return Reading(text, f"{year}-{SEASONS[m['s'].lower()]}", "season")
     point = _point(s, month_first=month_first)
     if point is not None:
-        return DateValue(raw=text, value=point.edtf(), precision=point.precision)
-    if _P_UNKNOWN_YEAR.fullmatch(s):
+        return Reading(text, point.edtf(), point.precision)
+    if DATE_UNKNOWN_YEAR.fullmatch(s):
         return _unknown(text)
     span = _range(s)
     if span is not None:
         start, end = span
         if start == end:
-            return DateValue(raw=text, value=start.edtf(), precision=start.precision)
-        return DateValue(raw=text, value=f"{start.edtf()}/{end.edtf()}", precision="range")
-    if language != "en" and re.search(r"\b\d{4}\b", s):
+            return Reading(text, start.edtf(), start.precision)
+        return Reading(text, f"{start.edtf()}/{end.edtf()}", "range")
+    if language != "en" and FOUR_FIGURES.search(s):
         return _dateparser_fallback(text, s, language)
     return _unknown(text)
 
@@ -286,7 +331,7 @@ def _parser(language: str) -> Any:
         return None
 
 
-def _dateparser_fallback(raw: str, text: str, language: str) -> DateValue:
+def _dateparser_fallback(raw: str, text: str, language: str) -> Reading:
     parser = _parser(language)
     if parser is None:
         return _unknown(raw)
@@ -297,7 +342,7 @@ def _dateparser_fallback(raw: str, text: str, language: str) -> DateValue:
     when, period = data.date_obj, data.period
     if when is None:
         return _unknown(raw)
-    digits = re.findall(r"\d+", text)
+    digits = FIGURES.findall(text)
     if period == "day" and len(digits) < 2:
         period = "month"  # dateparser says "day" when it found none
     if period == "day":
@@ -306,57 +351,39 @@ def _dateparser_fallback(raw: str, text: str, language: str) -> DateValue:
         point = _Point(when.year, when.month)
     else:
         point = _Point(when.year)
-    return DateValue(raw=raw, value=point.edtf(), precision=point.precision)
-
-
-# --- searching a date inside a longer text ----------------------------------------------------
-_FIND_POINT = re.compile(
-    rf"(?:{_MONTH}\s*{_DAY}\s*(?:–|—|-|/)\s*{_DAY}\s*,?\s*{_YEAR}"  # "March 8-16, 1921", "October 11/24, 1917"
-    rf"|(?:{_DAY})\s*(?:\({_DAY}\)\s*)?(?:of\s+)?{_MONTH}\s*(?:\({_MONTH}\)\s*)?(?:{_OS})?\s*,?\s*{_YEAR}"
-    rf"|{_MONTH}\s*{_DAY}\s*(?:\((?:{_MONTH}\s*)?{_DAY}\)|{_OS})?\s*,?\s*{_YEAR}"
-    rf"|{_MONTH}\s*,?\s*{_YEAR}"
-    rf"|{_SEASON}\s*,?\s*{_YEAR}(?:\s*/\s*(?:\d{{2}}|{_YEAR})\b)?"
-    rf"|{_YEAR}-\d\d-\d\d"
-    rf"|\b\d{{1,2}}\.\d{{1,2}}\.\d{{4}}"
-    rf"|(?:1[0-9]{{2}}|20[0-9])0'?s"
-    rf"|{_YEAR})(?![\d])",
-    re.I,
-)
-_FIND_LEFT = re.compile(
-    rf"(?:(?:{_DAY}\s+)?{_MONTH}(?:\s+{_DAY})?|{_DAY}|{_SEASON}|{_YEAR}"
-    rf"|(?:{_DAY}\s+)?{_MONTH}\s*,?\s*{_YEAR}|{_MONTH}\s+{_DAY},?\s*{_YEAR})"
-    rf"\s*(?:–|—|-|/|\bto\b)\s*$",
-    re.I,
-)
-
-
-_HAS_YEAR = re.compile(r"(?<!\d)(?:1[0-9oO]|20)[0-9oO]{2}(?!\d)")
-_RIGHT_SEP = re.compile(r"\s*(?:–|—|-|/|\bto\b)\s*", re.I)
+    return Reading(raw, point.edtf(), point.precision)
 
 
 def find_date(text: str, language: str = "en") -> DateValue | None:
     """The first date printed somewhere inside ``text``, with the text of just that date as raw."""
-    if not _HAS_YEAR.search(text):
+    found = find_reading(text, language)
+    return found.date_value() if found is not None else None
+
+
+@remembered
+def find_reading(text: str, language: str = "en") -> Reading | None:
+    """What find_date finds, before it becomes a DateValue (remembered, as read_date is)."""
+    if not HAS_YEAR.search(text):
         return None  # every form the grammar reads carries a year
-    s = _LETTER_O_YEAR.sub(lambda m: m[1].replace("o", "0").replace("O", "0"), text)
-    s = s.replace("\u00a0", " ")
-    best: DateValue | None = None
-    for match in _FIND_POINT.finditer(s):
+    s = _letter_o_years(text).replace("\u00a0", " ")
+    best: Reading | None = None
+    for match in DATE_IN_TEXT.finditer(s):
         start = match.start()
         if start and s[start - 1].isalnum():
             continue
-        left = _FIND_LEFT.search(s[max(0, start - 40): start])
+        before = s[max(0, start - RANGE_START_CHARS): start]
+        left = RANGE_START_IN_TEXT.search(before) if ends_range_start(before) else None
         candidates = []
-        sep = _RIGHT_SEP.match(s, match.end())
+        sep = RANGE_END_SEPARATOR.match(s, match.end())
         if sep:
-            nxt = _FIND_POINT.match(s, sep.end())
+            nxt = DATE_IN_TEXT.match(s, sep.end())
             if nxt:
                 candidates.append(s[start: nxt.end()])
         if left:
-            candidates.append(s[start - (len(s[max(0, start - 40): start]) - left.start()): match.end()])
+            candidates.append(s[start - (len(before) - left.start()): match.end()])
         candidates.append(match.group(0))
         for candidate in candidates:
-            value = parse_date(candidate, language)
+            value = read_date(candidate, language)
             if value.value is not None:
                 if value.precision == "year" and best is None:
                     best = value  # a bare year: keep looking for a fuller date
@@ -373,18 +400,18 @@ def url_date(path: str) -> DateValue | None:
     """The year and month of an archive path (`.../1946/06/...`, `.../1917/apr/...`)."""
     parts = path.split("/")[:-1]
     for i, part in enumerate(parts):
-        if re.fullmatch(r"1[5-9]\d\d|20[0-4]\d", part):
+        if URL_YEAR.fullmatch(part):
             year = int(part)
             month = None
             if i + 1 < len(parts):
                 nxt = parts[i + 1].lower()
-                if re.fullmatch(r"0[1-9]|1[0-2]", nxt):
+                if URL_MONTH.fullmatch(nxt):
                     month = int(nxt)
                 elif (nxt in MONTHS and len(nxt) <= 4) or nxt in MONTHS:
                     month = MONTHS[nxt]
             point = _Point(year, month)
             raw = f"{part}/{parts[i + 1]}" if month else part
             return DateValue(raw=raw, value=point.edtf(), precision=point.precision)
-        if re.fullmatch(r"1[5-9]\d0s", part):
+        if URL_DECADE.fullmatch(part):
             return DateValue(raw=part, value=f"{part[:3]}X", precision="decade")
     return None

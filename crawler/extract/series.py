@@ -32,14 +32,13 @@ text, or under the title, makes the page a later part (its `marker`, with the li
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 import roman
-from lxml import html
 
+from crawler.extract.document import Element, text_of
 from crawler.extract.vocab import (
     ANNOUNCEMENT_EDGE_PARAGRAPHS,
     ANNOUNCEMENT_MAX_CHARS,
@@ -53,16 +52,22 @@ from crawler.extract.vocab import (
     DASHED_PART,
     DIVISION_NUMBER,
     FILE_PART_NUMBER,
+    FIRST_WORD,
     NEXT_PART_ANNOUNCED,
     NOT_PART_WORDS,
     NUMBERED_HEADING,
+    OPENING_NUMBERED_HEADINGS,
+    ORDINAL_FIGURE,
     ORDINALS,
     PART_IN_TITLE,
     PART_TITLE_TAIL,
     SERIES_LINE_MAX_WORDS,
+    SERIES_LINE_OPENINGS,
     SERIES_MARKER,
     SERIES_MARKER_WORDS,
     TRAILING_CONTINUED,
+    TRAILING_MARKER_CHARS,
+    WORD_CHARACTER,
 )
 from models import Series
 
@@ -86,7 +91,7 @@ class SeriesSigns:
                     or self.next_href or self.previous_href)
 
 
-def read_series_line(signs: SeriesSigns, text: str, el: html.HtmlElement, opening: bool,
+def read_series_line(signs: SeriesSigns, text: str, el: Element, opening: bool,
                      navigation: bool = False) -> bool:
     """Read a short line that is a series sign ("(To be continued)", "(Continued from last
     issue)", "(Concluded)", "The second of a series") into ``signs``; False for any other line.
@@ -96,6 +101,8 @@ def read_series_line(signs: SeriesSigns, text: str, el: html.HtmlElement, openin
         return False
     if not navigation and signs.marker is None and read_marker(signs, [text]):
         return True
+    if not opens_series_line(text):
+        return False  # every pattern below opens with one of these words: a cheap test before them
     if CONTINUED.search(text):
         signs.continued = True
         signs.next_href = signs.next_href or _first_href(el)
@@ -115,11 +122,24 @@ def read_series_line(signs: SeriesSigns, text: str, el: html.HtmlElement, openin
     return False
 
 
-def read_trailing_marker(signs: SeriesSigns, text: str, el: html.HtmlElement) -> None:
+def opens_series_line(text: str) -> bool:
+    """The first word of ``text`` is one a series line opens with ("To be continued", "(Concluded)",
+    "Fortsetzung folgt"), compared as the patterns compare it (case aside, and the dotless i and
+    the long s that they read as i and s)."""
+    first = FIRST_WORD.search(text)
+    if first is None:
+        return False
+    word = first[0].lower()
+    if not word.isascii():
+        word = word.replace("i\u0307", "i").replace("ı", "i").replace("ſ", "s")
+    return word in SERIES_LINE_OPENINGS
+
+
+def read_trailing_marker(signs: SeriesSigns, text: str, el: Element) -> None:
     """A paragraph of the text that ends with "(To be continued)" continues in the next part."""
     if not (text[-1:] in ")]" or text[-1:].isdigit()):
         return  # the marker closes its bracket; skip the pattern for ordinary paragraphs
-    marker = TRAILING_CONTINUED.search(text[-120:])
+    marker = TRAILING_CONTINUED.search(text[-TRAILING_MARKER_CHARS:])
     if marker:
         signs.continued = True
         signs.next_href = signs.next_href or _marker_href(el, marker[0])
@@ -129,7 +149,10 @@ def read_marker(signs: SeriesSigns, texts: list[str]) -> bool:
     """Read "(The second of a series of articles)" or "Third of three articles" into ``signs``."""
     for text in texts:
         lowered = text.lower()
-        if not any(word in lowered for word in SERIES_MARKER_WORDS):
+        for word in SERIES_MARKER_WORDS:
+            if word in lowered:
+                break
+        else:
             continue  # the marker names its series; skip the costly pattern for ordinary lines
         marker = SERIES_MARKER.search(text)
         if marker is None or len(text.split()) > SERIES_LINE_MAX_WORDS:
@@ -158,7 +181,7 @@ def page_series(signs: SeriesSigns, *, kind: str, title: str, page_title: str, s
         # A contents page lists the parts, it is none of them: its <title> is often its first
         # part's ("… - 1 (1895)") and its headings are the list ("Installment I Installment II").
         page_title, sections, signs = "", [], replace(signs, opening_headings=[])
-    position = signs.position or part_position(signs, title, page_title, subtitle, sections, page_id)
+    position = signs.position or series_position(signs, title, page_title, subtitle, sections, page_id)
     if not (position or signs.shows_part()):
         return None
     return Series(
@@ -180,7 +203,7 @@ def _read_header_line(signs: SeriesSigns, text: str) -> None:
         signs.marker = signs.marker or text.strip("()[] ")
 
 
-def part_position(signs: SeriesSigns, title: str, page_title: str, subtitle: str | None,
+def series_position(signs: SeriesSigns, title: str, page_title: str, subtitle: str | None,
                   sections: list[str], page_id: str) -> int | None:
     """The part number printed in the title, the `<title>` or a heading (the cascade above)."""
     opening = _opening_part_heading(signs.opening_headings, sections)
@@ -203,7 +226,7 @@ def part_position(signs: SeriesSigns, title: str, page_title: str, subtitle: str
         number = _bare_number(text)
         if number and (number == file_number or signs.shows_part()):
             return number
-    for heading in signs.opening_headings[:2]:
+    for heading in signs.opening_headings[:OPENING_NUMBERED_HEADINGS]:
         match = NUMBERED_HEADING.match(heading)
         if match and _number(match["num"]) == file_number and signs.shows_part():
             return file_number
@@ -219,7 +242,7 @@ def _part_word(text: str | None) -> int | None:
         return None  # a line naming several parts ("Part 1 Part 2 Part 3") is a list of them
     for match in matches:
         before = text[:match.start()]
-        at_start = not re.search(r"\w", before)
+        at_start = WORD_CHARACTER.search(before) is None
         bracketed = before.rstrip().endswith(("(", "["))
         at_end = PART_TITLE_TAIL.match(text[match.end():]) and (bracketed or not DIVISION_NUMBER.search(before))
         if at_start or at_end:
@@ -243,7 +266,21 @@ def _opening_part_heading(opening: list[str], sections: list[str]) -> str | None
     return None if numbered_later else first
 
 
+def ends_in_number(text: str) -> bool:
+    """The text ends with a figure or a Roman numeral, a bracket after it aside ("War Reflections
+    1 (1915)"): what every match of BARE_PART ends with, a cheap test before the pattern's scan."""
+    tail = text.rstrip()
+    if tail.endswith(")"):
+        opening = tail.rfind("(")
+        if opening < 0 or ")" in tail[opening + 1:-1]:
+            return False
+        tail = tail[:opening].rstrip()
+    return bool(tail) and (tail[-1].isdigit() or tail[-1] in "IVXL")
+
+
 def _bare_number(text: str) -> int | None:
+    if not ends_in_number(text):
+        return None
     match = BARE_PART.search(text)
     if match is None:
         return None
@@ -294,11 +331,11 @@ def _ordinal(word: str, total: str | None) -> int | None:
         if value == 0:
             return CARDINALS.get((total or "").lower()) or (int(total) if total and total.isdigit() else None)
         return value
-    match = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", word)
+    match = ORDINAL_FIGURE.fullmatch(word)
     return int(match[1]) if match else None
 
 
-def _first_href(el: html.HtmlElement) -> str | None:
+def _first_href(el: Element) -> str | None:
     for a in el.iter("a"):
         href = a.get("href")
         if href and not href.startswith("#"):
@@ -306,11 +343,11 @@ def _first_href(el: html.HtmlElement) -> str | None:
     return None
 
 
-def _marker_href(el: html.HtmlElement, marker: str) -> str | None:
+def _marker_href(el: Element, marker: str) -> str | None:
     """The link on the words of a trailing marker, not one elsewhere in its paragraph."""
     for a in el.iter("a"):
         href = a.get("href")
-        words = " ".join(a.text_content().split())
+        words = text_of(a)
         if href and not href.startswith("#") and words and words in marker:
             return str(href)
     return None

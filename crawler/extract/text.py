@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+
+from crawler.extract.vocab import NOT_A_WORD_CHARACTER, NOT_NAME_CHARACTER
 
 
 def clean(text: str) -> str:
-    """Whitespace (non-breaking spaces included) collapsed to single spaces, ends trimmed."""
-    return " ".join(text.split())
+    """Whitespace (non-breaking spaces included) collapsed to single spaces, ends trimmed: what
+    ``" ".join(text.split())`` gives, without splitting the text into words where it can."""
+    if "\n" in text:
+        text = text.replace("\n", " ")
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "\r" in text:
+        text = text.replace("\r", " ")
+    if text.isascii():
+        if "\x0b" in text or "\x0c" in text or "\x1c" in text or "\x1d" in text or "\x1e" in text \
+                or "\x1f" in text:
+            return " ".join(text.split())
+    else:
+        if "\xa0" in text:
+            text = text.replace("\xa0", " ")
+        if not text.isprintable():  # another white space (a Unicode space, a control): split it
+            return " ".join(text.split())
+    if "  " in text:
+        text = text.replace("    ", " ")
+        while "  " in text:
+            text = text.replace("  ", " ")
+    return text.strip(" ")
+
+
+def name_key(text: str) -> str:
+    """A name as compared with another: case folded, accents taken off, letters, digits and
+    spaces kept ("Rosa Luxemburg" and "ROSA LUXEMBURG" have one key, so do "Jaurès" and "Jaures")."""
+    return NOT_NAME_CHARACTER.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def title_key(text: str) -> str:
+    """A title as compared with another: case folded, letters and digits only ("The New
+    International" and "THE NEW INTERNATIONAL." have one key)."""
+    return NOT_A_WORD_CHARACTER.sub("", text.casefold())
+
+
+def normalise_label(label: str) -> str:
+    """A colophon label as looked up: spaces collapsed, no colon, lower case."""
+    return clean(label).rstrip(":").strip().lower()
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
