@@ -345,14 +345,16 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     ops = {"added": 0, "modified": 0, "removed": 0, "unchanged": 0}
     published: list[tuple[str | None, str | None, str | None, str]] = []
     parts: dict[str, list[dict[str, Any]]] = {file: [] for file in FILES}
+    resharded_files = {file for file in FILES if layout.resharded(file)}
     for (file, index), members in groups.items():
         members.sort(key=lambda entry: entry.position.id)
         target = part_path(file, index)
-        resharded = layout.resharded(file)
+        resharded = file in resharded_files
         moved = resharded or (file, index) in left or any(e.position.published_file != file for e in members)
         stale = [e for e in members if moved or e.basis != e.position.published_basis]
         lines = _finals(state, stale, finish)
-        changed = moved or any(record_hash(lines[e.position.id]) != e.position.published_sha256 for e in stale)
+        digests = {e.position.id: record_hash(lines[e.position.id]) for e in stale}  # each line hashed once
+        changed = moved or any(digests[e.position.id] != e.position.published_sha256 for e in stale)
         previous_part = None if resharded else layout.previous[file][index]
         if not changed and stage.reuse_part(previous_part):
             assert previous_part is not None
@@ -367,7 +369,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
                                 "records": writer.records})
         for entry in stale:
             position, line = entry.position, lines[entry.position.id]
-            digest = record_hash(line)
+            digest = digests[position.id]
             if digest != position.published_sha256 or position.published_file != file:
                 published.append((file, digest, entry.basis, position.id))
                 if file in CHANGE_FILES and digest != position.published_sha256:
