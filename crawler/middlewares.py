@@ -89,8 +89,15 @@ class ScopedRedirectMiddleware(_ScopedRedirects, RedirectMiddleware):
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         location = response.headers.get(b"Location")
         if response.status in (301, 302, 303, 307, 308) and location and not request.meta.get("dont_redirect"):
-            target = urljoin(request.url, safe_url_string(location))
-            if urlsplit(target).scheme.lower() not in ("http", "https"):
+            try:
+                target = urljoin(request.url, safe_url_string(location))
+                scheme = urlsplit(target).scheme.lower()
+            except ValueError:
+                self.crawler.stats.inc_value("colophon/scope/offsite_redirect")
+                shown = location[:200].decode("latin-1")
+                raise OffsiteRedirect(f"{request.url} redirects ({response.status}) outside the archive, to an "
+                                      f"address that cannot be read: {shown!r}") from None
+            if scheme not in ("http", "https"):
                 # Scrapy would hand such a redirect back as a plain 3xx answer; it leaves the archive.
                 self.crawler.stats.inc_value("colophon/scope/offsite_redirect")
                 raise OffsiteRedirect(f"{request.url} redirects ({response.status}) outside the archive, to {target}")

@@ -210,3 +210,58 @@ def test_a_text_node_past_the_parser_limit_is_read() -> None:
     assert isinstance(record, Work), record
     assert record.word_count > 2_000_000
     assert record.text.endswith("Last words.")
+
+
+# --- links no URL parser can read --------------------------------------------------------------
+
+UNREADABLE = ["javascript://[", "http://[::1", "//[x]/a.htm", "http://a]b/"]
+
+
+def _linked_part(bad: str) -> str:
+    # The unreadable link stands in every place a link is read: the contents link, the licence, the
+    # links to the next and previous parts, and the page's link list.
+    return (
+        "<html><head><title>Tom Baker: Labour and the War - 2 (1943)</title></head><body>\n"
+        f'<p class="toplink"><a href="{bad}">Contents</a> | <a href="../../index.htm">Baker</a></p>\n'
+        "<h1>Labour and the War</h1>\n<h3>(Spring 1943)</h3>\n"
+        '<p class="info">From <strong>Workers Quarterly</strong>, Spring 1943.<br />\n'
+        f'Transcribed by Ted Fielding.<br />\n<a href="{bad}/licenses/by-sa/2.0/">Creative Commons</a></p>\n'
+        f'<p class="fst">{PROSE}</p>\n<p>To be continued</p>\n'
+        f'<p><a href="{bad}">Previous</a> | <a href="{bad}">Next</a> | <a href="war3.htm">Part 3</a></p>\n'
+        "</body></html>"
+    )
+
+
+def _contents(bad: str) -> str:
+    return (
+        "<html><head><title>Tom Baker Internet Archive</title></head><body>\n"
+        "<h1>Tom Baker Archive</h1>\n<h3>Works</h3>\n"
+        f'<p><a href="{bad}">Labour and the War</a>, Spring 1943</p>\n'
+        '<p><a href="1943/xx/war.htm">Labour and the War</a>, Spring 1943</p>\n'
+        '<p><a href="1944/02/jail.htm">In Jail</a>, February 1944</p>\n'
+        '<p><a href="1944/03/out.htm">Out of Jail</a>, March 1944</p>\n'
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize("bad", UNREADABLE)
+def test_unreadable_links_lead_nowhere(bad: str) -> None:
+    result = _harvest(_linked_part(bad).encode())
+    record = result.record
+    assert isinstance(record, Work), record
+    assert record.title == "Labour and the War"
+    assert record.series is not None and record.series.next_url is None and record.series.previous_url is None
+    assert record.part_of is None
+    assert record.licence.status == "copyleft" and record.licence.url is None
+    assert result.links == [BASE + "archive/baker/index.htm", BASE + "archive/baker/1943/xx/war3.htm"]
+
+
+@pytest.mark.parametrize("bad", UNREADABLE)
+def test_contents_pages_skip_unreadable_entries(bad: str) -> None:
+    result = harvest_page(_contents(bad).encode(), BASE + "archive/baker/index.htm", "archive/baker/index.htm",
+                          fetch=FETCH)
+    record = result.record
+    assert record.kind == "author_index", record
+    assert [entry.url for entry in record.entries] == [
+        BASE + "archive/baker/1943/xx/war.htm", BASE + "archive/baker/1944/02/jail.htm",
+        BASE + "archive/baker/1944/03/out.htm"]

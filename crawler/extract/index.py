@@ -8,7 +8,7 @@ from urllib.parse import urldefrag, urlsplit
 from crawler.extract.colophon import split_lines
 from crawler.extract.dates import find_date, find_reading
 from crawler.extract.document import Block, Page, text_of
-from crawler.extract.navigation import is_same_site, resolver
+from crawler.extract.resolve import is_same_site, resolver
 from crawler.extract.vocab import (
     CHAPTER_LINE_LEAD,
     CHAPTER_LIST_MIN,
@@ -55,7 +55,7 @@ def index_entries(page: Page) -> list[IndexEntry]:
             notes = [m for m in ENTRY_NOTE.findall(rest) if find_reading(m) is None]
             for href, link_text in line.links:
                 absolute = resolve(href.strip())
-                if not link_text or href.startswith(NOT_ENTRY_LINKS):
+                if absolute is None or not link_text or href.startswith(NOT_ENTRY_LINKS):
                     continue
                 path = resolve.site_path(absolute)
                 if path is None:  # another site, a query, or a link urljoin had to read

@@ -3,8 +3,7 @@ links to (an SPDX id)."""
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
+from crawler.extract.resolve import resolver
 from crawler.extract.text import clean, normalise_label
 from crawler.extract.vocab import (
     COPYLEFT,
@@ -52,7 +51,7 @@ def licence_of(label: str | None, statement: str | None, links: list[tuple[str, 
     for href, _ in links:
         for needle, spdx in LICENCE_LINKS:
             if needle in href.lower():
-                licence_id, url = spdx, urljoin(base_url, href)
+                licence_id, url = spdx, resolver(base_url)(href)
                 break
         if licence_id:
             break

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin
 
 import roman
 
 from crawler.extract.document import Element, text_of
+from crawler.extract.resolve import resolver
 from crawler.extract.vocab import (
     ANNOUNCEMENT_EDGE_PARAGRAPHS,
     ANNOUNCEMENT_MAX_CHARS,
@@ -184,13 +184,14 @@ def page_series(signs: SeriesSigns, *, kind: str, title: str, page_title: str, s
     position = signs.position or series_position(signs, title, page_title, subtitle, sections, page_id)
     if not (position or signs.shows_part()):
         return None
+    resolve = resolver(url)
     return Series(
         marker=signs.marker,
         position=position,
         continued=signs.continued,
         concluded=signs.concluded,
-        next_url=urljoin(url, signs.next_href) if signs.next_href else None,
-        previous_url=urljoin(url, signs.previous_href) if signs.previous_href else None,
+        next_url=resolve(signs.next_href) if signs.next_href else None,
+        previous_url=resolve(signs.previous_href) if signs.previous_href else None,
     )
 
 

@@ -50,6 +50,8 @@ PAGES = {
     "redirect-file.htm": "302 to file:///etc/passwd",
     "redirect-https.htm": "302 to the same host and port over https (another origin)",
     "redirect-loop.htm": "a redirect loop",
+    "redirect-unreadable.htm": "302 to http://[::1 (a Location no URL parser can read)",
+    "unreadable-links.htm": "a work whose links no URL parser can read (javascript://[, //[x]/)",
     "meta-refresh.htm": "a meta refresh to the canary",
     "gzip-bomb.htm": "1 MB of gzip that expands to 1 GB",
     "deflate-bomb.htm": "a deflate body that expands past the size limit",
@@ -132,6 +134,7 @@ class Hostile(resource.Resource):
             "redirect-https.htm": f"https://127.0.0.1:{self.origin_port}{ROOT_PREFIX}archive/hostile/plain.htm",
             "redirect-loop.htm": f"{ROOT_PREFIX}archive/hostile/redirect-loop-2.htm",
             "redirect-loop-2.htm": f"{ROOT_PREFIX}archive/hostile/redirect-loop.htm",
+            "redirect-unreadable.htm": f"http://[::1:{canary}/stolen",
         }
         if name in redirects:
             request.setResponseCode(302)
@@ -167,6 +170,10 @@ class Hostile(resource.Resource):
                     request.finish()
             task.deferLater(reactor, 30, finish)
             return server.NOT_DONE_YET
+        if name == "unreadable-links.htm":
+            extra = ('<p><a href="javascript://[">a script</a> <a href="//[x]/a.htm">a bracket</a> '
+                     '<a href="http://a]b/">a stray bracket</a> <a href="plain.htm">plain</a></p>')
+            return self.page(request, "Unreadable Links", "A work whose links cannot be read.", extra=extra)
         if name == "plain.htm":
             extra = (f'<p><a href="http://127.0.0.1:{canary}/offsite.htm">off-site</a> '
                      f'<a href="//localhost:{canary}/relative.htm">protocol-relative</a> '

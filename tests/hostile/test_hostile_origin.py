@@ -33,6 +33,8 @@ EXPECTED: dict[str, tuple[str, set[str] | None]] = {
     "redirect-file.htm": ("reject", {OFFSITE}),
     "redirect-https.htm": ("reject", {OFFSITE}),
     "redirect-loop.htm": ("reject", {"redirect_limit"}),
+    "redirect-unreadable.htm": ("reject", {OFFSITE}),
+    "unreadable-links.htm": ("work", None),
     "meta-refresh.htm": ("reject", {OFFSITE}),
     "gzip-bomb.htm": ("reject", {"too_large"}),
     "deflate-bomb.htm": ("reject", {"too_large"}),
