@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet import reactor
 
 from crawler.errors import environment_message
 
@@ -26,6 +25,8 @@ def stop_for_environment(crawler: Any, error: BaseException) -> None:
     def close() -> None:
         if crawler.engine is not None and crawler.engine.spider is not None:
             deferred_from_coro(crawler.engine.close_spider_async(reason=REASON)).addErrback(lambda failure: None)
+
+    from twisted.internet import reactor  # the one Scrapy installed (imported late, never installing one)
 
     reactor.callLater(0, close)  # type: ignore[arg-type]
 

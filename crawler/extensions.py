@@ -33,11 +33,11 @@ class Progress:
         stats = self.crawler.stats
         pages = stats.get_value("response_received_count", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        engine = self.crawler.engine
-        scheduler = getattr(getattr(engine, "_slot", None) or getattr(engine, "slot", None), "scheduler", None)
         try:
+            engine = self.crawler.engine
+            scheduler = getattr(getattr(engine, "_slot", None) or getattr(engine, "slot", None), "scheduler", None)
             queue = len(scheduler) if scheduler is not None else 0
-        except TypeError:
+        except (RuntimeError, TypeError):  # no engine yet, or a scheduler that cannot count
             queue = 0
         return {
             "pages": pages,

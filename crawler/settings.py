@@ -71,6 +71,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BoundedDecompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ScopedRedirectMiddleware": 600,
+    "crawler.incremental.IncrementalMiddleware": 650,   # conditional requests, inside the redirects
 }
 SPIDER_MIDDLEWARES = {
     "crawler.environment.EnvironmentGuard": 50,
@@ -81,7 +82,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
-    # JOBDIR holds only the request queue (crawler.frontier): the spider's state is the state store.
+    # JOBDIR holds only the request queue (crawler.run): the spider's state is the state store.
     "scrapy.extensions.spiderstate.SpiderState": None,
+    "crawler.run.RunOwner": 0,                   # a run's lifecycle: lock, recovery, state, publication
     "crawler.extensions.Progress": 500,
 }

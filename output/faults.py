@@ -19,6 +19,8 @@ POINTS = (
     # publishing a run (output.publish.publish), in order
     "publish.staging", "publish.staged", "publish.committing", "publish.committed",
     "publish.feed-renamed", "publish.generation-renamed", "publish.swapped", "publish.linked",
+    # compacting the change feed (output.compact.compact), in order
+    "compact.staging", "compact.staged", "compact.committed",
 )
 
 _SPEC = os.environ.get("COLOPHON_FAULT", "")

@@ -55,7 +55,7 @@ LEGACY_JOURNAL = ".publish.journal"
 RUNS_WINDOW = 50  # runs described in datapackage.json; every run's report stays in runs/
 
 
-class _Staged:
+class Staged:
     """The files of one publication, written where they wait for the decision."""
 
     def __init__(self, folder: Path, run: str) -> None:
@@ -101,7 +101,7 @@ class _Staged:
         path = self.previous.path(target)
         return path if path.is_file() else None
 
-    def _link(self, source: Path, target: str) -> bool:
+    def link(self, source: Path, target: str) -> bool:
         path = self.path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -116,11 +116,11 @@ class _Staged:
             return False
         target = str(part["path"])
         source = self._previous(target)
-        return source is not None and source.stat().st_size == part.get("bytes") and self._link(source, target)
+        return source is not None and source.stat().st_size == part.get("bytes") and self.link(source, target)
 
     def reuse_bytes(self, target: str, data: bytes) -> bool:
         source = self._previous(target)
-        return source is not None and source.read_bytes() == data and self._link(source, target)
+        return source is not None and source.read_bytes() == data and self.link(source, target)
 
     def seal(self) -> None:
         """Close every staged JSON Lines file, fsynced."""
@@ -149,11 +149,30 @@ def recover(state: StateStore) -> None:
     (folder / LEGACY_JOURNAL).unlink(missing_ok=True)
     recent = state.published_runs(KEEP_GENERATIONS)
     if recent and (folder / GENERATIONS_DIR).is_dir():
-        _complete(folder, recent[0], recent)
+        complete_publication(folder, recent[0], recent)
     _sweep(folder)
+    drop_folded(folder)  # a compaction killed after its publication
 
 
-def _complete(folder: Path, run: str, keep: list[str]) -> None:
+def drop_folded(folder: Path) -> int:
+    """Remove the change set files the published snapshot lists as folded (left by a compaction
+    killed after its publication); returns how many."""
+    try:
+        snapshot = Snapshot.open(folder)
+    except (NoDataset, BrokenDataset):
+        return 0
+    listed = set(snapshot.change_sets())
+    dropped = 0
+    for compaction in snapshot.datapackage.get("compactions", []):
+        for run in compaction.get("folded", []):
+            path = folder / CHANGES_DIR / f"{run}.jsonl"
+            if run not in listed and path.is_file():
+                path.unlink()
+                dropped += 1
+    return dropped
+
+
+def complete_publication(folder: Path, run: str, keep: list[str]) -> None:
     """Steps 3 of a decided publication, each one skipped when already done (idempotent)."""
     for target in _feed_files(run):
         staged = folder / f"{target}.tmp"
@@ -324,7 +343,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     finish = finish or AsStored()
     folder = state.folder
     recover(state)
-    stage = _Staged(folder, run)
+    stage = Staged(folder, run)
     stamp = utc_now()
     removals = {page_id: (url, kind) for page_id, url, kind in state.to_remove(run)} if complete else {}
     positions = state.positions()
@@ -407,7 +426,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
                     run))
         faults.point("publish.committing")
     faults.point("publish.committed")
-    _complete(folder, run, state.published_runs(KEEP_GENERATIONS))
+    complete_publication(folder, run, state.published_runs(KEEP_GENERATIONS))
     return report
 
 
@@ -420,7 +439,7 @@ def _finals(state: StateStore, entries: list[_Entry], finish: Finish) -> dict[st
     return lines
 
 
-def _stage_datapackage(stage: _Staged, report: dict[str, Any], parts: dict[str, list[dict[str, Any]]]) -> None:
+def _stage_datapackage(stage: Staged, report: dict[str, Any], parts: dict[str, list[dict[str, Any]]]) -> None:
     folder = stage.folder
     previous = previous_datapackage(folder)
     resources = [_record_resource(file, parts[file]) for file in FILES]
@@ -432,7 +451,7 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any], parts: dict[str, 
                 and (folder / path).is_file():
             resources.append(resource)
     writer = stage.writers[this_run]
-    resources.append(_change_resource(this_run, writer.bytes, writer.sha256, writer.records))
+    resources.append(change_resource(this_run, writer.bytes, writer.sha256, writer.records))
     runs = [r for r in previous.get("runs", []) if r.get("id") != report["run"]][-(RUNS_WINDOW - 1):]
     package = {
         "profile": "data-package",
@@ -442,6 +461,7 @@ def _stage_datapackage(stage: _Staged, report: dict[str, Any], parts: dict[str, 
         "created": previous.get("created", report.get("started", utc_now())),
         "updated": report["published"],
         "resources": resources,
+        **({"compactions": previous["compactions"]} if previous.get("compactions") else {}),
         "runs": [*runs, {
             "id": report["run"], "started": report.get("started"), "finished": report["published"],
             "complete": report["complete"], "finish_reason": report.get("finish_reason"),
@@ -463,6 +483,6 @@ def _record_resource(file: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
             "schema": f"schemas/{FILES[file][1]}.schema.json", "parts": parts}
 
 
-def _change_resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
+def change_resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
     return {"name": path.removesuffix(".jsonl").replace("/", "-"), "path": path, **_FORMAT, "bytes": size,
             "hash": f"sha256:{sha}", "records": records, "schema": "schemas/changes.schema.json"}

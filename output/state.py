@@ -266,6 +266,7 @@ class StateStore:
         self.db = connection
         self._lock = lock
         self._owns_lock = owns_lock
+        self.closed = False
         self._frontier_run: str | None = None
         self._frontier: set[str] = set()
         self.batching = False  # set by a crawl: its units commit in batches (unit())
@@ -357,13 +358,16 @@ class StateStore:
                 raise
 
     def close(self) -> None:
-        """Commit the open batch (a run stopped on purpose keeps its progress) and let go."""
+        """Commit the open batch (a run stopped on purpose keeps its progress) and let go (once)."""
+        if self.closed:
+            return
         try:
             self.commit()
         finally:
             self._close()
 
     def _close(self) -> None:
+        self.closed = True
         self.db.close()
         if self._owns_lock:
             release_folder(self._lock)
@@ -396,7 +400,7 @@ class StateStore:
 
     def published_runs(self, limit: int) -> list[str]:
         """The last `limit` runs that published, newest first."""
-        rows = self.db.execute("SELECT run FROM runs WHERE status IN ('complete', 'partial') "
+        rows = self.db.execute("SELECT run FROM runs WHERE status IN ('complete', 'partial', 'compacted') "
                                "ORDER BY coalesce(published_seq, 0) DESC, finished DESC, run DESC LIMIT ?",
                                (limit,)).fetchall()
         return [row[0] for row in rows]
@@ -471,26 +475,31 @@ class StateStore:
         row = self.db.execute("SELECT links FROM links WHERE id = ?", (page_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def plan(self, page_id: str, policy: Policy, now: float) -> tuple[str, dict[str, Any] | None]:
-        """How to visit a page this run: `fetch` (new, or due), `skip` (not due: replay what we know)."""
+    def plan(self, page_id: str, policy: Policy, now: float) -> list[str] | None:
+        """The revisit plan of a page this run: None to fetch it (new, due, an index, or where it
+        leads unknown), or where it led, to follow without asking it (not due)."""
         row = self.db.execute(
-            "SELECT p.status, p.kind, p.due_at, p.etag, p.last_modified, l.links FROM pages p "
-            "LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
+            "SELECT p.status, p.kind, p.due_at, l.links FROM pages p LEFT JOIN links l ON l.id = p.id "
+            "WHERE p.id = ?", (page_id,)).fetchone()
         if row is None:
-            return "fetch", None
-        status, kind, due_at, etag, last_modified, links = row
-        known = {"etag": etag, "last_modified": last_modified, "links": orjson.loads(links) if links else None}
+            return None
+        status, kind, due_at, links = row
         if status == "missing" and not policy.revalidate and due_at > now:
             # A page that was never found (a dangling link) is asked again when it is due, as its
             # interval grows: not every run.
-            return "skip", {**known, "links": []}
-        if status != "live":
-            # A page that was removed (or never found) is asked unconditionally: if it has come back,
-            # a 304 against the validators of its old copy must not keep it removed.
-            return "fetch", {**known, "etag": None, "last_modified": None}
-        if policy.revalidate or kind in INDEX_KINDS or due_at <= now or links is None:
-            return "fetch", known
-        return "skip", known
+            return []
+        if status != "live" or policy.revalidate or kind in INDEX_KINDS or due_at <= now or links is None:
+            return None
+        known: list[str] = orjson.loads(links)
+        return known
+
+    def validators(self, page_id: str) -> tuple[str | None, str | None] | None:
+        """(ETag, Last-Modified) a live page was last served with, to ask it conditionally; None for
+        a page that was removed or never found: if it has come back, a 304 against the validators
+        of its old copy must not keep it removed."""
+        row = self.db.execute("SELECT etag, last_modified FROM pages WHERE id = ? AND status = 'live'",
+                              (page_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def store(self, run: str, page_id: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
               links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_id: str) -> bool:

@@ -73,8 +73,7 @@ def test_a_page_not_due_is_seen_without_writing_its_row(tmp_path: Path) -> None:
     state.begin_run("r1", "2026-01-01T00:00:00+00:00", {})
     _store(state, "r1", 0, links=["p1.htm"])
     state.begin_run("r2", "2026-01-02T00:00:00+00:00", {})
-    plan, known = state.plan("p0.htm", Policy(minimum=3600, maximum=7200), 10.0)
-    assert plan == "skip" and known is not None and known["links"] == ["p1.htm"]
+    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200), 10.0) == ["p1.htm"]  # not due: followed
     state.enqueue("r2", [("p0.htm", "https://www.marxists.org/p0.htm", False)])
     before = state.db.execute("SELECT * FROM pages").fetchall()
     state.skipped("r2", "p0.htm")
@@ -121,7 +120,7 @@ def test_a_store_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
     state = StateStore.open(tmp_path, guard=False)
     assert state.bodies(["p0.htm"]) == {"p0.htm": b'{"id":"p0.htm"}'}
     assert state.page("p0.htm")["links"] == b'["p1.htm"]'  # type: ignore[index]
-    assert state.plan("p0.htm", Policy(), 0.0) == ("skip", {"etag": None, "last_modified": None, "links": ["p1.htm"]})
+    assert state.plan("p0.htm", Policy(), 0.0) == ["p1.htm"]
     assert state.pending("r") == [("p1.htm", True)]
     assert state.positions()[0].size == len(b'{"id":"p0.htm"}')
     columns = {row[1] for row in state.db.execute("PRAGMA table_info(pages)")}
@@ -130,3 +129,23 @@ def test_a_store_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
     again = StateStore.open(tmp_path, guard=False)  # a migrated store opens as it is
     assert again.pending("r") == [("p1.htm", True)]
     again.close()
+
+
+def test_the_revisit_plan_and_the_validators(tmp_path: Path) -> None:
+    """Due, an index, or links unknown: fetched; removed or never found: asked without validators."""
+    state = StateStore.open(tmp_path)
+    state.begin_run("r1", "2026-01-01T00:00:00+00:00", {})
+    _store(state, "r1", 0, links=["p1.htm"])
+    state.db.execute("UPDATE pages SET etag = 'e0', last_modified = 'Mon, 01 Jan 2026 00:00:00 GMT'")
+    policy = Policy(minimum=3600, maximum=7200)
+    assert state.validators("p0.htm") == ("e0", "Mon, 01 Jan 2026 00:00:00 GMT")
+    assert state.plan("p0.htm", policy, 10.0) == ["p1.htm"]
+    assert state.plan("p0.htm", policy, 1e12) is None  # due
+    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200, revalidate=True), 10.0) is None
+    assert state.plan("new.htm", policy, 10.0) is None  # never seen
+    state.db.execute("UPDATE pages SET kind = 'toc'")
+    assert state.plan("p0.htm", policy, 10.0) is None  # a contents page is read every run
+    state.db.execute("UPDATE pages SET kind = 'work', status = 'removed'")
+    assert state.plan("p0.htm", policy, 10.0) is None
+    assert state.validators("p0.htm") is None  # asked unconditionally: it may have come back
+    state.close()

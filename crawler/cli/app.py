@@ -8,7 +8,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from crawler.cli import changes, crawl, export, extract, rebuild_state, schedule, schema, serve, validate
+from crawler.cli import changes, compact, crawl, export, extract, rebuild_state, schedule, schema, serve, validate
 from crawler.errors import (
     EXIT_ENVIRONMENT,
     EXIT_LOCKED,
@@ -19,7 +19,7 @@ from crawler.errors import (
     environment_message,
 )
 
-COMMANDS = (extract, schema, crawl, changes, schedule, export, serve, rebuild_state, validate)
+COMMANDS = (extract, schema, crawl, changes, compact, schedule, export, serve, rebuild_state, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import orjson
 
     from output.atomic import atomic_file
-    from output.changes import UnknownRun, changes_since, published_runs
+    from output.changes import UnknownRun, changes_since, runs_after
     from output.exports import CAN_DELETE, export
     from output.snapshot import NoDataset, Snapshot
 
@@ -51,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
             elif change["record"].get("kind") in ("work", "toc"):
                 yield change["record"]
 
-    if args.since is not None and args.since not in published_runs(snapshot):
-        raise UsageError(f"export: no published run {args.since!r} in {folder}")
+    if args.since is not None:
+        try:
+            runs_after(snapshot, args.since)  # an unknown run stops before anything is written
+        except UnknownRun as error:
+            raise UsageError(f"export: {error}") from None
     try:
         chunks = export(args.format, works(), deletions)
         if args.out:

@@ -17,8 +17,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.extract import Catalogue, Fetch, harvest_page
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.failures import FetchRefused, RobotsForbidden, failure_code
-from crawler.frontier import Policy, StateStore, open_run, queue_dir
+from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
+from crawler.run import CrawlRun, queue_dir
 from crawler.urls import Site, file_folder_pages, to_url
 from models import Index, Reject, Work, utc_now
 
@@ -27,15 +28,14 @@ VISIT_CHUNK = 1000  # pages planned together (one query of the frontier, one uni
 
 
 class ArchiveSpider(scrapy.Spider):
+    """Navigation only: the starts, the links in scope, one extraction call per response. The run it
+    navigates (state store, revisit policy, identity) is handed to it by crawler.run.RunOwner;
+    conditional requests are made by crawler.incremental."""
+
     name = "archive"
-    # Set in from_crawler, from the crawl's settings.
-    site: Site
-    state: StateStore
-    policy: Policy
-    run_id: str
-    started: str
-    resumed: bool
+    site: Site  # set in from_crawler, from the crawl's settings
     include_non_html: bool
+    run: CrawlRun  # set by crawler.run.RunOwner (adopt)
 
     def __init__(self, start: str | list[str] | None = None, scope: str | None = None,
                  root: str | None = None, **kwargs: Any) -> None:
@@ -54,7 +54,7 @@ class ArchiveSpider(scrapy.Spider):
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
-        """Requests wait in Scrapy's disk queue inside the dataset folder (crawler.frontier)."""
+        """Requests wait in Scrapy's disk queue inside the dataset folder (crawler.run.QUEUE_DIR)."""
         super().update_settings(settings)
         if not settings.get("JOBDIR"):
             settings.set("JOBDIR", str(queue_dir(settings.get("COLOPHON_OUT"))), priority="spider")
@@ -69,12 +69,20 @@ class ArchiveSpider(scrapy.Spider):
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
         spider.start_ids = {spider.site.page_id(url) or url for url in spider.start_args}
-        run = open_run(settings)  # raises RunLocked when another run holds the folder
-        spider.state, spider.policy, spider.run_id = run.state, run.policy, run.run_id
-        spider.started, spider.resumed = run.started, run.resumed
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
-        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
+
+    def adopt(self, run: CrawlRun) -> None:
+        """The run this spider navigates (crawler.run.RunOwner opens it)."""
+        self.run = run
+
+    @property
+    def state(self) -> Any:
+        return self.run.state
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
 
     def release(self) -> None:
         """Drop what the crawl kept in memory to navigate (URLs reached, pages scheduled): of no use
@@ -84,30 +92,19 @@ class ArchiveSpider(scrapy.Spider):
         self.skipped.clear()
         self.state.release_scheduled()
 
-    def opened(self, spider: Any = None) -> None:
-        self.crawler.stats.set_value("colophon/run_id", self.run_id)
-        self.crawler.stats.set_value("colophon/resumed", self.resumed)
-
     async def start(self) -> Any:
         for request in self._initial():
             yield request
 
     def _initial(self) -> Iterator[scrapy.Request]:
-        # The author catalogue first: canonical names come from the archive being read.
-        headers = {}
-        cached = self.state.recall(AUTHORS_PATH)
-        if cached is not None:
-            # Asked conditionally; a 304, or a failure, falls back to the copy kept last time.
-            if cached[1]:
-                headers["If-None-Match"] = cached[1]
-            if cached[2]:
-                headers["If-Modified-Since"] = cached[2]
+        # The author catalogue first: canonical names come from the archive being read. Asked
+        # conditionally (crawler.incremental); a 304, or a failure, falls back to the copy kept last time.
         yield scrapy.Request(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
-                             errback=self.catalogue_missing, priority=100, dont_filter=True, headers=headers,
-                             meta={"dont_retry": True, "handle_httpstatus_list": [304]})
+                             errback=self.catalogue_missing, priority=100, dont_filter=True,
+                             meta={"dont_retry": True, REMEMBERED: AUTHORS_PATH})
 
     def _starts(self) -> Iterator[scrapy.Request]:
-        if self.resumed and self.state.frontier_size(self.run_id):
+        if self.run.resumed and self.state.frontier_size(self.run_id):
             pending = self.state.pending(self.run_id)
             self.logger.info("resuming run %s: %d pages still to visit", self.run_id, len(pending))
             # Addressed by id under today's root: the same pages, even if the archive moved port or host.
@@ -172,14 +169,15 @@ class ArchiveSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("colophon/duplicates")
             fresh = self.state.enqueue(self.run_id, batch) if new else batch
             for page_id, url, leaf in fresh:
-                plan, known = self.state.plan(page_id, self.policy, now)
-                if plan == "skip" and known is not None:
-                    leads = self._targets(None, self._urls(known["links"] or []), url, leaf)
+                known_links = self.state.plan(page_id, self.run.policy, now)
+                if known_links is not None:  # not due this run: where it led is followed again
+                    leads = self._targets(None, self._urls(known_links), url, leaf)
                     self.state.skipped(self.run_id, page_id, self._frontier_rows(leads))
                     self.crawler.stats.inc_value("colophon/not_due")
                     stack += leads
                     continue
-                yield self._request(page_id, url, leaf, known)
+                yield scrapy.Request(url, callback=self.parse, errback=self.failed,
+                                     meta={"leaf": leaf, "frontier_id": page_id})
             if stack:
                 waiting.append((iter(stack), True))
 
@@ -195,28 +193,16 @@ class ArchiveSpider(scrapy.Spider):
         ids = (self.site.page_id(link) for link in links)
         return list(dict.fromkeys(i for i in ids if i))
 
-    def _request(self, page_id: str, url: str, leaf: bool, known: dict[str, Any] | None) -> scrapy.Request:
-        headers = {}
-        meta: dict[str, Any] = {"leaf": leaf, "frontier_id": page_id}
-        if known and (known.get("etag") or known.get("last_modified")):
-            if known.get("etag"):
-                headers["If-None-Match"] = known["etag"]
-            if known.get("last_modified"):
-                headers["If-Modified-Since"] = known["last_modified"]
-            meta["handle_httpstatus_list"] = [304]
-        return scrapy.Request(url, callback=self.parse, errback=self.failed, headers=headers, meta=meta)
-
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         stats = self.crawler.stats
         frontier_id = response.meta.get("frontier_id") or self.site.page_id(response.url) or response.url
         leaf = bool(response.meta.get("leaf"))
         stamp = utc_now()
-        if response.status == 304:
-            stats.inc_value("colophon/not_modified")
+        if response.status == 304:  # not modified (crawler.incremental asked conditionally)
             # Where it led is read again from the store (not carried in the queued request).
             links = self.state.known_links(frontier_id) or []
             targets = self._targets(None, self._urls(links), response.url, leaf)
-            self.state.unchanged(self.run_id, frontier_id, self.policy, self.state.now(), stamp,
+            self.state.unchanged(self.run_id, frontier_id, self.run.policy, self.state.now(), stamp,
                                  self._frontier_rows(targets))
             yield from self._visit(targets)
             return
@@ -303,7 +289,7 @@ class ArchiveSpider(scrapy.Spider):
                     # run reached can tell what was removed, so it removes nothing.
                     stats.inc_value("colophon/start_missing")
                     self.logger.warning("start page %s answered %d: this run removes nothing", url, status)
-                self.state.gone(self.run_id, frontier_id, url, self.policy, self.state.now(), now)
+                self.state.gone(self.run_id, frontier_id, url, self.run.policy, self.state.now(), now)
                 return
             code, message = f"http_{status}", f"the server answered {status}"
         elif failure.check(IgnoreRequest) and not failure.check(FetchRefused):
