@@ -1,10 +1,11 @@
-# Two entry points: `make run` (a crawl of the built-in sample archive) and `make test`.
+# Two entry points: `make run` (a crawl of the built-in sample archive) and `make test` (the test
+# suite on two processes; the corpus gates, which read ../shared/corpus, are `make test-corpus`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test test-corpus bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,10 @@ run: $(STAMP)
 	$(BIN)/colophon crawl --sample --out data/sample
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not corpus"
+
+test-corpus: $(STAMP)
+	$(BIN)/python -m pytest -m corpus
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract.py

@@ -24,6 +24,13 @@ def report() -> list[str]:
     return REPORTS
 
 
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Whatever reads the shared corpus is a corpus gate (`make test-corpus`), marked or not."""
+    for item in items:
+        if "corpus_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.corpus)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for text in REPORTS:
         terminalreporter.write_line(text)

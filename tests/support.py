@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -24,12 +25,15 @@ def unpack_corpus(target: Path | None = None) -> Path:
     """The sample corpus unpacked in a temporary folder (reused while it exists)."""
     target = target or Path(tempfile.gettempdir()) / f"colophon-corpus-{os.getuid()}"
     marker = target / ".unpacked"
-    if marker.exists() and marker.read_text() == str(CORPUS_TAR.stat().st_mtime):
-        return target
+    stamp = str(CORPUS_TAR.stat().st_mtime)
     target.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(CORPUS_TAR) as tar:
-        tar.extractall(target, filter="data")
-    marker.write_text(str(CORPUS_TAR.stat().st_mtime))
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test processes running side by side unpack it once
+        if marker.exists() and marker.read_text() == stamp:
+            return target
+        with tarfile.open(CORPUS_TAR) as tar:
+            tar.extractall(target, filter="data")
+        marker.write_text(stamp)
     return target
 
 
