@@ -16,7 +16,7 @@ from crawler.items import PageItem
 from models import Index, OtherPage, Reject, Work, utc_now
 
 FILE_OF = {Work: "works.jsonl", Index: "indexes.jsonl", Reject: "rejects.jsonl", OtherPage: "other.jsonl"}
-# Duplicates need no pipeline of their own: the state store and the frontier are keyed by page id,
+# Duplicates need no pipeline of their own: the state store and the walk are keyed by page id,
 # so a page reached under two URLs ("/" and "/index.htm") is fetched and kept once.
 
 
@@ -50,8 +50,8 @@ class ValidatePipeline:
 
 
 class StatePipeline:
-    """Keeps each record in the run's state store as it arrives (one unit per page, with its
-    frontier mark)."""
+    """Keeps each record in the run's state store as it arrives (one unit per page, with its links
+    and its mark as seen by the run)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler

@@ -33,7 +33,7 @@ from output.state import Policy, StateStore
 
 # Scrapy's disk queue of the requests waiting to be sent (its JOBDIR), inside the dataset folder:
 # the crawl's memory does not grow with the number of pages queued. It only lives as long as one
-# process (the frontier in the state store is what a resumed run starts from).
+# process (a resumed run walks again from its starts, following what it had visited from the store).
 QUEUE_DIR = ".queue"
 
 
@@ -67,7 +67,7 @@ def open_run(settings: Any) -> CrawlRun:
     if policy.minimum > policy.maximum:
         raise ValueError("COLOPHON_REVISIT_MIN must not exceed COLOPHON_REVISIT_MAX")
     state = StateStore.open(Path(settings.get("COLOPHON_OUT")))
-    shutil.rmtree(queue_dir(state.folder), ignore_errors=True)  # a killed process's queue: the frontier has it
+    shutil.rmtree(queue_dir(state.folder), ignore_errors=True)  # a killed process's queue: the walk redoes it
     recover(state)
     state.batching = True  # a crawl's pages commit in batches (StateStore.unit)
     interrupted = state.interrupted_run()
@@ -162,11 +162,11 @@ class RunOwner:
 
     def _publish(self, spider: Any, reason: str) -> None:
         run, state = self.run, self.run.state
-        pending = len(state.pending(run.run_id))
         stats = self.stats.get_stats()
         unknown_links = stats.get("colophon/links_unknown", 0)
         start_missing = stats.get("colophon/start_missing", 0)
-        complete = reason == "finished" and pending == 0 and not unknown_links and not start_missing
+        # Finished: every page reached was visited (the scheduler ran dry); a run stopped early is partial.
+        complete = reason == "finished" and not unknown_links and not start_missing
         report = {
             "started": run.started,
             "finish_reason": reason,
@@ -192,7 +192,7 @@ class RunOwner:
                 "offsite_refused": stats.get("colophon/scope/refused", 0)
                 + stats.get("colophon/scope/offsite_redirect", 0),
                 "characters_removed": stats.get("colophon/text/characters_removed", 0),
-                "pending": pending,
+                "visited_before_resuming": stats.get("colophon/visited_before", 0),
             },
         }
         if not (report["counts"]["pages"] or report["counts"]["not_due"]):

@@ -13,9 +13,6 @@ import signal
 POINTS = (
     # storing a page (output.state.StateStore.store), inside its transaction
     "store.begun", "store.written", "store.marked", "store.committed",
-    # a page answering 304, not due, or failing but kept: its children and its done mark, inside
-    # one transaction (output.state.StateStore._children)
-    "replay.marked",
     # publishing a run (output.publish.publish), in order
     "publish.staging", "publish.staged", "publish.committing", "publish.committed",
     "publish.feed-renamed", "publish.generation-renamed", "publish.swapped", "publish.linked",

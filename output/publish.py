@@ -420,7 +420,6 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         db.executemany(
             "UPDATE pages SET status = 'removed', removed_run = ?, removed_at = ? WHERE id = ?",
             [(run, stamp, page_id) for page_id in removals])
-        state.forget_frontier(run)
         db.execute("UPDATE runs SET finished = ?, status = ?, report = ?, published_seq = ? WHERE run = ?",
                    (stamp, "complete" if complete else "partial", orjson.dumps(report), state.next_publication(),
                     run))

@@ -1,11 +1,12 @@
-"""The dataset's memory between runs: an SQLite store of every page, the crawl frontier and the runs.
+"""The dataset's memory between runs: an SQLite store of every page and the runs.
 
 One row per page id (the same page from a mirror, a local copy or another port is one row): its
 validators (ETag, Last-Modified), content and record hashes, the pages it links to as ids (replayed
 when the page answers 304 or is not due), first/last seen, its revisit interval, its status (`live`,
 `missing`, `removed`), and where and as what it was last published. The record itself is kept apart
-(`bodies`), so that reading every page's metadata never reads the records.  The frontier of a run lives
-here too, so a run killed at any moment resumes where it stopped.  The published files are
+(`bodies`), so that reading every page's metadata never reads the records.  A page row says which
+run last saw it (`seen_run`), so a run killed at any moment resumes where it stopped: it walks again
+from its starts and follows what it had visited from here.  The published files are
 regenerated from this store; it is the source of truth.
 """
 
@@ -33,14 +34,10 @@ STATE_FILE = "state.sqlite"
 LOCK_FILE = ".colophon.lock"
 INDEX_KINDS = ("author_index", "section_index", "toc")
 
-# A run's frontier: every page it has reached, by id (its URL is its id under the archive's root).
-FRONTIER = """CREATE TABLE IF NOT EXISTS frontier (
-    run TEXT NOT NULL,
-    id TEXT NOT NULL,
-    leaf INTEGER NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run, id)
-) WITHOUT ROWID"""
+# What a run has visited is durable in the page rows it writes (`seen_run`, with the page's links):
+# a run killed half way is resumed by walking again from its starts, every page it had visited
+# followed from the store instead of fetched. What it visited without a request (not due) is
+# derived again by that walk, so it is never written.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     id TEXT PRIMARY KEY,
@@ -77,7 +74,7 @@ CREATE TABLE IF NOT EXISTS links (
     id TEXT PRIMARY KEY,
     links BLOB NOT NULL
 );
-""" + FRONTIER + """;
+
 CREATE TABLE IF NOT EXISTS memo (
     key TEXT PRIMARY KEY,
     value BLOB,
@@ -146,9 +143,8 @@ def _migrate(db: sqlite3.Connection) -> None:
     pages = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
     added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER")
              if column.split()[0] not in pages]
-    frontier = {row[1] for row in db.execute("PRAGMA table_info(frontier)")}
-    if "published_seq" in runs and not added and "record" not in pages and "links" not in pages \
-            and "url" not in frontier:
+    frontier = bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'frontier'").fetchone())
+    if "published_seq" in runs and not added and "record" not in pages and "links" not in pages and not frontier:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -164,12 +160,8 @@ def _migrate(db: sqlite3.Connection) -> None:
         if "links" in pages:  # stores that kept each page's links in its row
             db.execute("INSERT OR REPLACE INTO links (id, links) SELECT id, links FROM pages WHERE links IS NOT NULL")
             db.execute("ALTER TABLE pages DROP COLUMN links")
-        if "url" in frontier:  # a frontier that kept each page's URL (it is its id under the root)
-            db.execute("ALTER TABLE frontier RENAME TO frontier_before")
-            db.execute(FRONTIER)
-            db.execute("INSERT OR IGNORE INTO frontier (run, id, leaf, done) "
-                       "SELECT run, id, leaf, done FROM frontier_before")
-            db.execute("DROP TABLE frontier_before")
+        if frontier:  # stores that kept a run's frontier: the page rows say what a run visited
+            db.execute("DROP TABLE frontier")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -267,8 +259,9 @@ class StateStore:
         self._lock = lock
         self._owns_lock = owns_lock
         self.closed = False
-        self._frontier_run: str | None = None
-        self._frontier: set[str] = set()
+        self._scheduled: set[str] = set()  # the pages this process has reached (navigation)
+        self._replayed: set[str] = set()   # the pages a run visited from the store, not written
+        self._replayed_run: str | None = None
         self.batching = False  # set by a crawl: its units commit in batches (unit())
         self._batch_units = 0
         self._batch_started = 0.0
@@ -325,8 +318,8 @@ class StateStore:
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[sqlite3.Connection]:
-        """One unit of a crawl's bookkeeping (a page stored with its frontier mark, a page replayed
-        with the pages it leads to). With `batching` on, units share one real transaction that
+        """One unit of a crawl's bookkeeping (a page stored with its links, a 304, a failure). With
+        `batching` on, units share one real transaction that
         commits every BATCH_UNITS units or BATCH_SECONDS: a kill loses at most the open batch,
         whose pages are then still to visit, as a unit is never half in it. Without, each unit is
         a transaction of its own."""
@@ -390,7 +383,6 @@ class StateStore:
         with self.transaction():
             self.db.execute("UPDATE runs SET finished = ?, status = 'failed', report = ? WHERE run = ?",
                             (finished, orjson.dumps(report), run))
-            self.db.execute("DELETE FROM frontier WHERE run = ?", (run,))
 
     def last_published(self) -> str | None:
         """The run whose snapshot is (or must become, after a crash) the published one: the last in
@@ -423,43 +415,32 @@ class StateStore:
         row = self.db.execute("SELECT value, etag, last_modified FROM memo WHERE key = ?", (key,)).fetchone()
         return (bytes(row[0]), row[1], row[2]) if row else None
 
-    # --- the frontier -------------------------------------------------------------------------
-    def enqueue(self, run: str, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
-        """Add (id, url, leaf) to the run's frontier; returns those that were not there yet."""
-        self._scheduled(run)
+    # --- what a run has reached ----------------------------------------------------------------
+    def schedule(self, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+        """Of (id, url, leaf), those this process has not reached yet (it remembers them)."""
         new = []
-        for page_id, url, leaf in pages:
-            if page_id not in self._frontier:
-                self._frontier.add(page_id)
-                new.append((page_id, url, leaf))
-        if new:
-            with self.unit():
-                self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, leaf) VALUES (?, ?, ?)",
-                                    [(run, page_id, int(leaf)) for page_id, _, leaf in new])
+        for page in pages:
+            if page[0] not in self._scheduled:
+                self._scheduled.add(page[0])
+                new.append(page)
         return new
 
     def release_scheduled(self) -> None:
-        """Forget the pages this process scheduled (loaded again from the frontier when asked)."""
-        self._frontier_run, self._frontier = None, set()
+        """Forget the pages this process reached (navigation is over; what was replayed stays)."""
+        self._scheduled = set()
 
-    def _scheduled(self, run: str) -> set[str]:
-        """The pages of the run's frontier this process has scheduled (or found done): loaded from the
-        store once, before anything of this process adds to it; most links (navigation) are there."""
-        if self._frontier_run != run:
-            self._frontier_run = run
-            self._frontier = {r[0] for r in self.db.execute("SELECT id FROM frontier WHERE run = ?", (run,))}
-        return self._frontier
+    def replayed(self, run: str, page_id: str) -> None:
+        """A page visited from the store without a request (not due, or visited before the run was
+        interrupted): reached by this run, never written (a resumed run's walk finds it again)."""
+        if self._replayed_run != run:
+            self._replayed_run, self._replayed = run, set()
+        self._replayed.add(page_id)
 
-    def done(self, run: str, page_id: str) -> None:
-        self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
-
-    def pending(self, run: str) -> list[tuple[str, bool]]:
-        """(id, leaf) of the pages of the run's frontier still to visit."""
-        rows = self.db.execute("SELECT id, leaf FROM frontier WHERE run = ? AND done = 0", (run,)).fetchall()
-        return [(r[0], bool(r[1])) for r in rows]
-
-    def frontier_size(self, run: str) -> int:
-        return int(self.db.execute("SELECT count(*) FROM frontier WHERE run = ?", (run,)).fetchone()[0])
+    def seen(self, run: str, page_id: str) -> None:
+        """A page this run reached whose answer is no record (not HTML, refused on purpose, a
+        duplicate): a known page keeps its record."""
+        with self.unit():
+            self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
 
     # --- pages ------------------------------------------------------------------------------------
     def page(self, page_id: str) -> dict[str, Any] | None:
@@ -475,23 +456,41 @@ class StateStore:
         row = self.db.execute("SELECT links FROM links WHERE id = ?", (page_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def plan(self, page_id: str, policy: Policy, now: float) -> list[str] | None:
+    def plan(self, page_id: str, policy: Policy, now: float, run: str) -> tuple[list[str], bool] | None:
         """The revisit plan of a page this run: None to fetch it (new, due, an index, or where it
-        leads unknown), or where it led, to follow without asking it (not due)."""
+        leads unknown); or (where it led, visited) to follow its links without asking it: not due,
+        or ``visited`` by this run before it was interrupted. A page gone this run is asked again,
+        and so is an index (what it lists is read from the page)."""
         row = self.db.execute(
-            "SELECT p.status, p.kind, p.due_at, l.links FROM pages p LEFT JOIN links l ON l.id = p.id "
-            "WHERE p.id = ?", (page_id,)).fetchone()
+            "SELECT p.status, p.kind, p.due_at, p.seen_run, p.gone_run, l.links FROM pages p "
+            "LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
         if row is None:
             return None
-        status, kind, due_at, links = row
+        status, kind, due_at, seen_run, gone_run, links = row
+        if seen_run == run:
+            if gone_run == run or links is None or kind in INDEX_KINDS:
+                return None
+            return orjson.loads(links), True
         if status == "missing" and not policy.revalidate and due_at > now:
             # A page that was never found (a dangling link) is asked again when it is due, as its
             # interval grows: not every run.
-            return []
+            return [], False
         if status != "live" or policy.revalidate or kind in INDEX_KINDS or due_at <= now or links is None:
             return None
-        known: list[str] = orjson.loads(links)
-        return known
+        return orjson.loads(links), False
+
+    def shape(self, page_id: str) -> tuple[str | None, set[str] | None]:
+        """A kept page's kind and, for an index, the URLs its record lists: where a page that is
+        followed from the store (a 304, a failure) leads, as its record said."""
+        row = self.db.execute("SELECT p.kind, b.record FROM pages p LEFT JOIN bodies b ON b.id = p.id "
+                              "WHERE p.id = ?", (page_id,)).fetchone()
+        if row is None:
+            return None, None
+        kind, record = row
+        if kind not in ("author_index", "section_index") or record is None:
+            return kind, None
+        entries = orjson.loads(record).get("entries") or []
+        return kind, {str(entry.get("url")) for entry in entries if isinstance(entry, dict)}
 
     def validators(self, page_id: str) -> tuple[str | None, str | None] | None:
         """(ETag, Last-Modified) a live page was last served with, to ask it conditionally; None for
@@ -503,8 +502,9 @@ class StateStore:
 
     def store(self, run: str, page_id: str, url: str, record_line: bytes, record: dict[str, Any], file: str,
               links: list[str], fetch: dict[str, Any], policy: Policy, now: float, frontier_id: str) -> bool:
-        """Keep a freshly fetched page; returns whether its record changed. One unit with the
-        frontier mark, so a kill leaves the page either wholly stored or still to fetch."""
+        """Keep a freshly fetched page; returns whether its record changed. One unit with its links
+        and its mark as seen by this run, so a kill leaves the page either wholly stored or still to
+        fetch (``frontier_id``: the id it was asked under, before a redirect)."""
         digest = record_hash(record)
         stamp = fetch["fetched_at"]
         with self.unit():
@@ -540,8 +540,8 @@ class StateStore:
             self.db.execute(f"INSERT OR {'REPLACE' if changed else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
                             (page_id, record_line))
             faults.point("store.written")
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id IN (?, ?)",
-                            (run, frontier_id, page_id))
+            if frontier_id != page_id:  # reached under another id (a redirect): that page was seen too
+                self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, frontier_id))
             faults.point("store.marked")
         faults.point("store.committed")
         return changed
@@ -552,32 +552,14 @@ class StateStore:
                         "links = excluded.links WHERE links.links IS NOT excluded.links",
                         (page_id, orjson.dumps(links)))
 
-    def _children(self, run: str, children: Iterable[tuple[str, str, bool]]) -> None:
-        """The pages a visited page leads to enter the frontier in the same transaction as its done
-        mark: a kill between the two would leave them unvisited, and a complete run would remove them.
-        They are not marked scheduled: enqueue() still hands them to the crawl."""
-        self._scheduled(run)
-        self.db.executemany("INSERT OR IGNORE INTO frontier (run, id, leaf) VALUES (?, ?, ?)",
-                            [(run, page_id, int(leaf)) for page_id, _, leaf in children])
-        faults.point("replay.marked")
-
-    def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str,
-                  children: Iterable[tuple[str, str, bool]] = ()) -> None:
+    def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
         with self.unit():
-            self._children(run, children)
             row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
             self.db.execute(
                 "UPDATE pages SET seen_run = ?, last_seen = ?, interval = ?, due_at = ?, gone_run = NULL, "
                 "unchanged_runs = unchanged_runs + 1 WHERE id = ?", (run, stamp, interval, now + interval, page_id))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
-
-    def skipped(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> None:
-        """Not due this run: seen (its frontier mark says so; its row is not written), record kept."""
-        with self.unit():
-            self._children(run, children)
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
     def gone(self, run: str, page_id: str, url: str, policy: Policy, now: float, stamp: str) -> None:
         """A 404/410: the page is removed when this run completes; a page never seen is `missing`."""
@@ -592,15 +574,12 @@ class StateStore:
             else:
                 self.db.execute("UPDATE pages SET gone_run = ?, seen_run = ?, last_seen = ?, interval = ?, "
                                 "due_at = ? WHERE id = ?", (run, run, stamp, interval, now + interval, page_id))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
 
-    def keep(self, run: str, page_id: str, children: Iterable[tuple[str, str, bool]] = ()) -> bool:
+    def keep(self, run: str, page_id: str) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
         with self.unit():
-            self._children(run, children)
             cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
                                      (run, page_id))
-            self.db.execute("UPDATE frontier SET done = 1 WHERE run = ? AND id = ?", (run, page_id))
         return bool(cursor.rowcount)
 
     def positions(self) -> list[Position]:
@@ -632,16 +611,12 @@ class StateStore:
             "SELECT id, url, next_url FROM pages WHERE status = 'live' AND next_url IS NOT NULL").fetchall()
 
     def to_remove(self, run: str) -> list[tuple[str, str, str | None]]:
-        """(id, url, kind) of live pages a complete run did not reach (not seen, nor visited from its
-        frontier), or that answered 404/410."""
-        return self.db.execute(
-            "SELECT id, url, kind FROM pages p WHERE status = 'live' AND (gone_run = ? OR (seen_run IS NOT ? AND "
-            "NOT EXISTS (SELECT 1 FROM frontier f WHERE f.run = ? AND f.id = p.id AND f.done = 1)))",
-            (run, run, run)).fetchall()
-
-    def forget_frontier(self, run: str) -> None:
-        """A published run's frontier is of no further use (a run is resumed only until it publishes)."""
-        self.db.execute("DELETE FROM frontier WHERE run = ?", (run,))
+        """(id, url, kind) of live pages a complete run did not reach (not seen, nor replayed), or
+        that answered 404/410."""
+        rows = self.db.execute("SELECT id, url, kind, gone_run FROM pages WHERE status = 'live' AND "
+                               "(gone_run = ? OR seen_run IS NOT ?)", (run, run))
+        replayed = self._replayed if self._replayed_run == run else set()
+        return [(r[0], r[1], r[2]) for r in rows if r[3] == run or r[0] not in replayed]
 
     def now(self) -> float:
         return time.time()

@@ -97,7 +97,6 @@ def test_a_run_publishes_what_the_pipeline_kept(owned: Any, tmp_path: Path) -> N
     pipeline = StatePipeline.from_crawler(crawler)
     item = PageItem(record=_work(), page_id=PAGE, links=["archive/baker/index.htm"], frontier_id=PAGE,
                     fetch={"fetched_at": "2026-01-01T00:00:00+00:00", "etag": '"v1"'})
-    owner.run.state.enqueue(owner.run.run_id, [(PAGE, ROOT + PAGE, True)])
     pipeline.process_item(item, crawler.spider)
     pipeline.process_item(item, crawler.spider)  # the same record again: kept once, unchanged
     assert crawler.stats.get_value("colophon/records/works") == 2

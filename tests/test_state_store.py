@@ -38,12 +38,12 @@ def test_units_commit_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     state = StateStore.open(tmp_path)
     state.begin_run("r", "2026-01-01T00:00:00+00:00", {})
     state.batching = True
-    state.enqueue("r", [(f"p{n}.htm", f"https://www.marxists.org/p{n}.htm", False) for n in range(5)])  # unit 1
+    state.seen("r", "p9.htm")  # unit 1 (a page without a row: nothing to mark)
     _store(state, "r", 0)  # unit 2
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 0
     _store(state, "r", 1)  # unit 3: the batch commits
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 2
-    assert _committed(tmp_path, "SELECT count(*) FROM frontier WHERE done = 1") == 2
+    assert _committed(tmp_path, "SELECT count(*) FROM pages WHERE seen_run = 'r'") == 2
     _store(state, "r", 2)
     state.close()  # a run stopped on purpose keeps what it did
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 3
@@ -73,12 +73,12 @@ def test_a_page_not_due_is_seen_without_writing_its_row(tmp_path: Path) -> None:
     state.begin_run("r1", "2026-01-01T00:00:00+00:00", {})
     _store(state, "r1", 0, links=["p1.htm"])
     state.begin_run("r2", "2026-01-02T00:00:00+00:00", {})
-    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200), 10.0) == ["p1.htm"]  # not due: followed
-    state.enqueue("r2", [("p0.htm", "https://www.marxists.org/p0.htm", False)])
+    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200), 10.0, "r2") == (["p1.htm"], False)  # not due
     before = state.db.execute("SELECT * FROM pages").fetchall()
-    state.skipped("r2", "p0.htm")
-    assert state.db.execute("SELECT * FROM pages").fetchall() == before
-    assert state.to_remove("r2") == []  # seen: its frontier mark says so
+    changes = state.db.total_changes
+    state.replayed("r2", "p0.htm")
+    assert state.db.execute("SELECT * FROM pages").fetchall() == before and state.db.total_changes == changes
+    assert state.to_remove("r2") == []  # reached: replayed
     state.begin_run("r3", "2026-01-03T00:00:00+00:00", {})
     assert [row[0] for row in state.to_remove("r3")] == ["p0.htm"]  # not reached by r3
     state.close()
@@ -120,14 +120,13 @@ def test_a_store_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
     state = StateStore.open(tmp_path, guard=False)
     assert state.bodies(["p0.htm"]) == {"p0.htm": b'{"id":"p0.htm"}'}
     assert state.page("p0.htm")["links"] == b'["p1.htm"]'  # type: ignore[index]
-    assert state.plan("p0.htm", Policy(), 0.0) == ["p1.htm"]
-    assert state.pending("r") == [("p1.htm", True)]
+    assert state.plan("p0.htm", Policy(), 0.0, "r") == (["p1.htm"], False)
     assert state.positions()[0].size == len(b'{"id":"p0.htm"}')
     columns = {row[1] for row in state.db.execute("PRAGMA table_info(pages)")}
     assert "record" not in columns and "links" not in columns and "published_file" in columns
+    assert state.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'frontier'").fetchone() is None
     state.close()
     again = StateStore.open(tmp_path, guard=False)  # a migrated store opens as it is
-    assert again.pending("r") == [("p1.htm", True)]
     again.close()
 
 
@@ -139,13 +138,19 @@ def test_the_revisit_plan_and_the_validators(tmp_path: Path) -> None:
     state.db.execute("UPDATE pages SET etag = 'e0', last_modified = 'Mon, 01 Jan 2026 00:00:00 GMT'")
     policy = Policy(minimum=3600, maximum=7200)
     assert state.validators("p0.htm") == ("e0", "Mon, 01 Jan 2026 00:00:00 GMT")
-    assert state.plan("p0.htm", policy, 10.0) == ["p1.htm"]
-    assert state.plan("p0.htm", policy, 1e12) is None  # due
-    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200, revalidate=True), 10.0) is None
-    assert state.plan("new.htm", policy, 10.0) is None  # never seen
-    state.db.execute("UPDATE pages SET kind = 'toc'")
-    assert state.plan("p0.htm", policy, 10.0) is None  # a contents page is read every run
+    assert state.plan("p0.htm", policy, 10.0, "r2") == (["p1.htm"], False)
+    assert state.plan("p0.htm", policy, 1e12, "r2") is None  # due
+    assert state.plan("p0.htm", Policy(minimum=3600, maximum=7200, revalidate=True), 10.0, "r2") is None
+    assert state.plan("new.htm", policy, 10.0, "r2") is None  # never seen
+    # Visited by this run before it was interrupted: followed from the store, due or not, unless it
+    # was gone (its 404 is asked again) or an index (what it lists is read from the page).
+    assert state.plan("p0.htm", policy, 1e12, "r1") == (["p1.htm"], True)
+    state.db.execute("UPDATE pages SET gone_run = 'r1'")
+    assert state.plan("p0.htm", policy, 10.0, "r1") is None
+    state.db.execute("UPDATE pages SET gone_run = NULL, kind = 'toc'")
+    assert state.plan("p0.htm", policy, 10.0, "r2") is None  # a contents page is read every run
+    assert state.plan("p0.htm", policy, 10.0, "r1") is None
     state.db.execute("UPDATE pages SET kind = 'work', status = 'removed'")
-    assert state.plan("p0.htm", policy, 10.0) is None
+    assert state.plan("p0.htm", policy, 10.0, "r2") is None
     assert state.validators("p0.htm") is None  # asked unconditionally: it may have come back
     state.close()

@@ -21,10 +21,10 @@ from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
 from crawler.urls import Site, file_folder_pages, to_url
-from models import Index, Reject, Work, utc_now
+from models import Index, Reject, utc_now
 
 MISSING = (404, 410)
-VISIT_CHUNK = 1000  # pages planned together (one query of the frontier, one unit each)
+VISIT_CHUNK = 1000  # pages planned together: what waits to be planned stays small
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -104,12 +104,9 @@ class ArchiveSpider(scrapy.Spider):
                              meta={"dont_retry": True, REMEMBERED: AUTHORS_PATH})
 
     def _starts(self) -> Iterator[scrapy.Request]:
-        if self.run.resumed and self.state.frontier_size(self.run_id):
-            pending = self.state.pending(self.run_id)
-            self.logger.info("resuming run %s: %d pages still to visit", self.run_id, len(pending))
-            # Addressed by id under today's root: the same pages, even if the archive moved port or host.
-            yield from self._visit([(self._urls([page_id])[0], leaf) for page_id, leaf in pending], enqueue=False)
-            return
+        if self.run.resumed:
+            # The walk starts again; every page the run had visited is followed from the store.
+            self.logger.info("resuming run %s: the pages it visited are followed from the state store", self.run_id)
         starts = []
         for url in self.start_args:
             canonical = self.site.canonical(url)
@@ -147,16 +144,15 @@ class ArchiveSpider(scrapy.Spider):
             return (file_folder_pages(url, self.site.root) or [url])[0]
         return url
 
-    def _visit(self, targets: list[tuple[str, bool]], enqueue: bool = True) -> Iterator[scrapy.Request]:
-        """Requests for pages new to this run's frontier; pages not due this run are visited from
-        the state store instead (their links replayed), without a request. Visited a chunk at a
-        time, the pages a chunk leads to before the rest: what waits stays small however many
-        pages are not due."""
-        waiting = [(iter(targets), enqueue)]  # `enqueue`: False for a resumed frontier, already there
+    def _visit(self, targets: list[tuple[str, bool]]) -> Iterator[scrapy.Request]:
+        """Requests for pages new to this run; a page the revisit plan does not ask (not due, or
+        visited before the run was interrupted) is visited from the state store instead, its links
+        followed without a request. Visited a chunk at a time, the pages a chunk leads to before
+        the rest: what waits stays small however many pages are not due."""
+        waiting = [iter(targets)]
         now = self.state.now()
         while waiting:
-            pages, new = waiting[-1]
-            chunk = list(itertools.islice(pages, VISIT_CHUNK))
+            chunk = list(itertools.islice(waiting[-1], VISIT_CHUNK))
             if not chunk:
                 waiting.pop()
                 continue
@@ -167,23 +163,18 @@ class ArchiveSpider(scrapy.Spider):
                     # One page under two URLs ("/" and "/index.htm"): fetched and kept once, counted.
                     self.variants.add((page_id, url))
                     self.crawler.stats.inc_value("colophon/duplicates")
-            fresh = self.state.enqueue(self.run_id, batch) if new else batch
-            for page_id, url, leaf in fresh:
-                known_links = self.state.plan(page_id, self.run.policy, now)
-                if known_links is not None:  # not due this run: where it led is followed again
-                    leads = self._targets(None, self._urls(known_links), url, leaf)
-                    self.state.skipped(self.run_id, page_id, self._frontier_rows(leads))
-                    self.crawler.stats.inc_value("colophon/not_due")
-                    stack += leads
+            for page_id, url, leaf in self.state.schedule(batch):
+                replay = self.state.plan(page_id, self.run.policy, now, self.run_id)
+                if replay is not None:
+                    links, visited = replay
+                    self.state.replayed(self.run_id, page_id)
+                    self.crawler.stats.inc_value("colophon/visited_before" if visited else "colophon/not_due")
+                    stack += self._targets((None, None), self._urls(links), url, leaf)
                     continue
                 yield scrapy.Request(url, callback=self.parse, errback=self.failed,
                                      meta={"leaf": leaf, "frontier_id": page_id})
             if stack:
-                waiting.append((iter(stack), True))
-
-    def _frontier_rows(self, targets: list[tuple[str, bool]]) -> list[tuple[str, str, bool]]:
-        """(id, url, leaf) of where a page leads, as the frontier keeps them."""
-        return [(self.site.page_id(url) or url, url, leaf) for url, leaf in targets]
+                waiting.append(iter(stack))
 
     def _urls(self, ids: list[str]) -> list[str]:
         return [self.site.root + quote(page_id) for page_id in ids]
@@ -201,17 +192,16 @@ class ArchiveSpider(scrapy.Spider):
         if response.status == 304:  # not modified (crawler.incremental asked conditionally)
             # Where it led is read again from the store (not carried in the queued request).
             links = self.state.known_links(frontier_id) or []
-            targets = self._targets(None, self._urls(links), response.url, leaf)
-            self.state.unchanged(self.run_id, frontier_id, self.run.policy, self.state.now(), stamp,
-                                 self._frontier_rows(targets))
-            yield from self._visit(targets)
+            self.state.unchanged(self.run_id, frontier_id, self.run.policy, self.state.now(), stamp)
+            yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links),
+                                                 response.url, leaf))
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
         if (content_type and "html" not in content_type and not content_type.startswith("text/plain")
                 and not response.url.lower().endswith((".htm", ".html"))) or page_id is None:
             stats.inc_value("colophon/skipped_non_html" if page_id else "colophon/offsite_after_redirect")
-            self.state.done(self.run_id, frontier_id)
+            self.state.seen(self.run_id, frontier_id)
             return
         charset = None
         if "charset=" in content_type:
@@ -228,22 +218,27 @@ class ArchiveSpider(scrapy.Spider):
         record, links = harvest.record, harvest.links
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
-        # The children enter the frontier before the page is stored: a kill in between leaves
-        # the page to fetch again, never children that nobody will visit.
-        requests = [] if isinstance(record, Reject) else list(self._visit(self._targets(record, links, url, leaf)))
+        shape = self._shape(getattr(record, "kind", None),
+                            {e.url for e in record.entries} if isinstance(record, Index) else None)
+        requests = [] if isinstance(record, Reject) else list(self._visit(self._targets(shape, links, url, leaf)))
         yield PageItem(record=record, page_id=page_id, links=self._ids(links), frontier_id=frontier_id, fetch={
             "fetched_at": stamp, "etag": fetch.etag, "last_modified": fetch.last_modified,
             "content_sha256": getattr(getattr(record, "provenance", None), "content_sha256", None)})
         yield from requests
 
-    def _targets(self, record: Any, links: list[str], here: str, leaf: bool) -> list[tuple[str, bool]]:
-        """Where a page leads, within scope: (url, leaf)."""
+    def _shape(self, kind: str | None, listed: set[str] | None) -> tuple[str | None, set[str] | None]:
+        """A page's kind and the ids of the pages it lists (an index), as _targets reads them."""
+        return kind, {self.site.page_id(url) or url for url in listed} if listed is not None else None
+
+    def _targets(self, shape: tuple[str | None, set[str] | None], links: list[str], here: str,
+                 leaf: bool) -> list[tuple[str, bool]]:
+        """Where a page leads, within scope: (url, leaf). ``shape``: the page's kind and, for an
+        index, the ids of the pages it lists (a listed work filed outside the folder is followed too)."""
         stats = self.crawler.stats
         here_in_scope = not leaf
-        is_index = isinstance(record, Index)
-        is_toc = isinstance(record, Work) and record.kind == "toc"
+        kind, listed = shape
+        is_toc = kind == "toc"
         toc_folder = here.rsplit("/", 1)[0] + "/" if is_toc else None
-        listed = {entry.url for entry in record.entries} if is_index else None
         targets = []
         for link in links:
             url = self.site.canonical(link)
@@ -259,7 +254,7 @@ class ArchiveSpider(scrapy.Spider):
             if self.site.in_folder(url):
                 if here_in_scope or (toc_folder and url.startswith(toc_folder)):
                     targets.append((url, not here_in_scope))
-            elif here_in_scope and (is_toc or (listed is not None and url in listed)):
+            elif here_in_scope and (is_toc or (listed is not None and (self.site.page_id(url) or url) in listed)):
                 # A work listed by an index or contents page of the folder, filed elsewhere.
                 targets.append((url, True))
             elif not here_in_scope and toc_folder and url.startswith(toc_folder):
@@ -270,7 +265,7 @@ class ArchiveSpider(scrapy.Spider):
         """A request the scheduler filtered (a redirect to a page already visited): it is done."""
         frontier_id = request.meta.get("frontier_id")
         if frontier_id:
-            self.state.done(self.run_id, frontier_id)
+            self.state.seen(self.run_id, frontier_id)
 
     def failed(self, failure: Any) -> Iterator[PageItem | scrapy.Request]:
         stats = self.crawler.stats
@@ -295,7 +290,7 @@ class ArchiveSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest) and not failure.check(FetchRefused):
             # Not fetched on purpose (robots.txt forbids it), never a reject.
             stats.inc_value("colophon/robots_forbidden" if failure.check(RobotsForbidden) else "colophon/ignored")
-            self.state.done(self.run_id, frontier_id)
+            self.state.seen(self.run_id, frontier_id)
             return
         stats.inc_value(f"colophon/fetch_failed/{code}")
         known = self.state.page(frontier_id)
@@ -307,10 +302,10 @@ class ArchiveSpider(scrapy.Spider):
                 # pages are gone, so it removes none.
                 stats.inc_value("colophon/links_unknown")
             links = orjson.loads(known["links"]) if known.get("links") else []
-            targets = self._targets(None, self._urls(links), url, bool(request.meta.get("leaf")))
-            self.state.keep(self.run_id, frontier_id, self._frontier_rows(targets))
+            self.state.keep(self.run_id, frontier_id)
             stats.inc_value("colophon/kept_after_failure")
-            yield from self._visit(targets)
+            yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links), url,
+                                                 bool(request.meta.get("leaf"))))
             return
         yield PageItem(record=Reject(url=url, stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
