@@ -32,13 +32,20 @@ def harvest_page(body: bytes, url: str, page_id: str, catalogue: Catalogue | Non
                  fetch: Fetch | None = None) -> Harvest:
     """The page's record (or a Reject with a stable code) and its links, from one parse: never an
     exception for bad input."""
+    return _harvest(body, url, page_id, catalogue, fetch, with_links=True)
+
+
+def _harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None, fetch: Fetch | None,
+             with_links: bool) -> Harvest:
+    """harvest_page, the links gathered only when ``with_links`` (a caller of harvest never reads them)."""
     fetch = fetch or Fetch()
     fetched_at = fetch.fetched_at or utc_now()
     page: Page | None = None
     links: list[str] = []
     try:
         page = parse_page(body, url, page_id, fetch.charset)
-        links = page_links(page)
+        if with_links:
+            links = page_links(page)
         record: Record | Reject = extract_page(page, catalogue, fetch)
     except ExtractError as error:
         record = Reject(url=url, stage="extract", code=error.code, message=error.message, fetched_at=fetched_at)
@@ -58,7 +65,7 @@ def harvest_page(body: bytes, url: str, page_id: str, catalogue: Catalogue | Non
 def harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
             fetch: Fetch | None = None) -> Record | Reject:
     """The page's record, or a Reject with a stable code: never an exception for bad input."""
-    return harvest_page(body, url, page_id, catalogue, fetch).record
+    return _harvest(body, url, page_id, catalogue, fetch, with_links=False).record
 
 
 def harvest_links(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,

@@ -159,6 +159,7 @@ class Page:
     blocks: list[Block]
     anchors: list[Anchor]  # every <a> of the body, in document order
     references: list[str]  # what every <a>, <area>, <frame> and <iframe> points to, as written
+    images: int  # how many <img> the body holds
     encoding: str
     sha256: str
     language: str
@@ -196,6 +197,7 @@ def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) 
         blocks=read.blocks,
         anchors=read.anchors,
         references=read.references,
+        images=read.images,
         encoding=encoding,
         sha256=hashlib.sha256(body).hexdigest(),
         language=language_of(page_id),
@@ -216,6 +218,7 @@ class _Read:
     blocks: list[Block]
     anchors: list[Anchor]
     references: list[str]
+    images: int
 
 
 def _read(text: str, parser: etree.HTMLParser) -> _Read:
@@ -230,12 +233,18 @@ def _read(text: str, parser: etree.HTMLParser) -> _Read:
     body = tree.find("body")
     if body is None:
         body = tree
-    # The body's links, and the elements that hold a block (a structural element) somewhere inside.
+    # The body's links and images, and the elements that hold a block (a structural element)
+    # somewhere inside.
     anchors: list[Anchor] = []
     references: list[str] = []
-    for el in body.iter("a", "area", "frame", "iframe"):
+    images = 0
+    for el in body.iter("a", "area", "frame", "iframe", "img"):
+        tag = el.tag
+        if tag == "img":
+            images += 1
+            continue
         href = el.get("href")
-        if el.tag == "a":
+        if tag == "a":
             anchors.append(Anchor(el, href))
         references.append(href or el.get("src") or "")
     holders: set[Element] = set()
@@ -259,7 +268,7 @@ def _read(text: str, parser: etree.HTMLParser) -> _Read:
                     break
     for block, inside in held.items():
         block.anchors = inside
-    return _Read(tree, body, blocks, anchors, references)
+    return _Read(tree, body, blocks, anchors, references, images)
 
 
 def _visit(el: Element, holders: set[Element], out: list[Block]) -> bool:

@@ -56,7 +56,7 @@ def page_kind(page: Page, header: Header, colophon: Colophon | None, body: Body,
         return "toc" if has_work_header and root else "section_index"
     if has_work_header and chapter_list(page, text) >= CHAPTER_LIST_MIN:
         return "toc"  # a contents page with an introduction, a preface or synopses beside its list
-    images = sum(1 for _ in page.body.iter("img"))
+    images = page.images
     if images >= GALLERY_MIN_IMAGES and body_words - links < GALLERY_WORDS_PER_IMAGE * images:
         return "other"
     if body_words < EMPTY_PAGE_MAX_WORDS and header.byline is None and colophon is None and header.date_line is None:
