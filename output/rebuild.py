@@ -86,20 +86,24 @@ def rebuild_state(folder: Path, held: Any = None) -> dict[str, int]:
                     # it, and the next run's publication compares against it as it was published.
                     db.execute(
                         "INSERT OR REPLACE INTO pages (id, url, file, kind, status, record_sha256, published_sha256, "
-                        "published_file, size, next_url, first_seen, last_seen, last_changed, seen_run, "
-                        "interval, due_at) VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+                        "published_file, size, next_url, first_seen, last_changed) "
+                        "VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?)",
                         (page_id, record["url"], name, record.get("kind"), digest, digest, name, len(line),
-                         series.get("next_url"), seen, seen, seen, last_run))
+                         series.get("next_url"), seen, seen))
+                    db.execute("INSERT OR REPLACE INTO visits (id, seen_run, last_seen) VALUES (?, ?, ?)",
+                               (page_id, last_run, seen))
                     db.execute("INSERT OR REPLACE INTO bodies (id, record) VALUES (?, ?)", (page_id, line))
                     counts["records"] += 1
             for line in snapshot.lines("tombstones.jsonl"):
                 tombstone = orjson.loads(line)
-                db.execute(
-                    "INSERT INTO pages (id, url, status, removed_run, removed_at, seen_run, published_file, "
-                    "published_sha256, interval, due_at) VALUES (?, ?, 'removed', ?, ?, ?, "
-                    "'tombstones.jsonl', ?, 0, 0) ON CONFLICT(id) DO NOTHING",
+                cursor = db.execute(
+                    "INSERT INTO pages (id, url, status, removed_run, removed_at, published_file, published_sha256) "
+                    "VALUES (?, ?, 'removed', ?, ?, 'tombstones.jsonl', ?) ON CONFLICT(id) DO NOTHING",
                     (tombstone["id"] or tombstone["url"], tombstone["url"], tombstone["removed_run"],
-                     tombstone["removed_at"], tombstone["removed_run"], record_hash(line)))
+                     tombstone["removed_at"], record_hash(line)))
+                if cursor.rowcount:
+                    db.execute("INSERT OR REPLACE INTO visits (id, seen_run) VALUES (?, ?)",
+                               (tombstone["id"] or tombstone["url"], tombstone["removed_run"]))
                 counts["tombstones"] += 1
     finally:
         store.close()

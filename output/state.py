@@ -55,17 +55,22 @@ CREATE TABLE IF NOT EXISTS pages (
     size INTEGER,
     next_url TEXT,
     first_seen TEXT,
-    last_seen TEXT,
     last_changed TEXT,
+    removed_run TEXT,
+    removed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
+-- What every visit of a page rewrites, in narrow rows apart from the page's metadata: a refresh
+-- that asks every page (304s) rewrites this table, not the pages.
+CREATE TABLE IF NOT EXISTS visits (
+    id TEXT PRIMARY KEY,
     seen_run TEXT,
     gone_run TEXT,
-    removed_run TEXT,
-    removed_at TEXT,
+    last_seen TEXT,
     interval REAL NOT NULL DEFAULT 0,
     due_at REAL NOT NULL DEFAULT 0,
     unchanged_runs INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bodies (
     id TEXT PRIMARY KEY,
     record BLOB NOT NULL
@@ -93,6 +98,7 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 _BATCH = 500  # ids per query when records are read by id
+VISIT_COLUMNS = ("seen_run", "gone_run", "last_seen", "interval", "due_at", "unchanged_runs")
 BATCH_UNITS = 10_000  # a crawl's units per transaction (a page not due is a cheap one) ...
 BATCH_SECONDS = 2.0   # ... or the units of this long, whichever comes first
 
@@ -144,7 +150,8 @@ def _migrate(db: sqlite3.Connection) -> None:
     added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER")
              if column.split()[0] not in pages]
     frontier = bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'frontier'").fetchone())
-    if "published_seq" in runs and not added and "record" not in pages and "links" not in pages and not frontier:
+    if "published_seq" in runs and not added and "record" not in pages and "links" not in pages and not frontier \
+            and "seen_run" not in pages:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -162,6 +169,12 @@ def _migrate(db: sqlite3.Connection) -> None:
             db.execute("ALTER TABLE pages DROP COLUMN links")
         if frontier:  # stores that kept a run's frontier: the page rows say what a run visited
             db.execute("DROP TABLE frontier")
+        if "seen_run" in pages:  # stores that kept each visit in the page's row
+            db.execute("INSERT OR REPLACE INTO visits (id, seen_run, gone_run, last_seen, interval, due_at, "
+                       "unchanged_runs) SELECT id, seen_run, gone_run, last_seen, interval, due_at, unchanged_runs "
+                       "FROM pages")
+            for column in VISIT_COLUMNS:
+                db.execute(f"ALTER TABLE pages DROP COLUMN {column}")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -440,12 +453,13 @@ class StateStore:
         """A page this run reached whose answer is no record (not HTML, refused on purpose, a
         duplicate): a known page keeps its record."""
         with self.unit():
-            self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, page_id))
+            self.db.execute("UPDATE visits SET seen_run = ? WHERE id = ?", (run, page_id))
 
     # --- pages ------------------------------------------------------------------------------------
     def page(self, page_id: str) -> dict[str, Any] | None:
-        cursor = self.db.execute("SELECT p.*, l.links FROM pages p LEFT JOIN links l ON l.id = p.id WHERE p.id = ?",
-                                 (page_id,))
+        cursor = self.db.execute("SELECT p.*, v.seen_run, v.gone_run, v.last_seen, v.interval, v.due_at, "
+                                 "v.unchanged_runs, l.links FROM pages p LEFT JOIN visits v ON v.id = p.id "
+                                 "LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,))
         row = cursor.fetchone()
         if row is None:
             return None
@@ -462,8 +476,8 @@ class StateStore:
         or ``visited`` by this run before it was interrupted. A page gone this run is asked again,
         and so is an index (what it lists is read from the page)."""
         row = self.db.execute(
-            "SELECT p.status, p.kind, p.due_at, p.seen_run, p.gone_run, l.links FROM pages p "
-            "LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
+            "SELECT p.status, p.kind, v.due_at, v.seen_run, v.gone_run, l.links FROM pages p "
+            "JOIN visits v ON v.id = p.id LEFT JOIN links l ON l.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
         if row is None:
             return None
         status, kind, due_at, seen_run, gone_run, links = row
@@ -509,39 +523,35 @@ class StateStore:
         stamp = fetch["fetched_at"]
         with self.unit():
             faults.point("store.begun")
-            old = self.db.execute("SELECT record_sha256, interval, status FROM pages WHERE id = ?",
-                                  (page_id,)).fetchone()
+            old = self.db.execute("SELECT p.record_sha256, v.interval, p.status FROM pages p "
+                                  "LEFT JOIN visits v ON v.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
             changed = old is None or old[0] != digest or old[2] != "live"
-            interval = policy.next_interval(old[1] if old else 0.0, changed)
+            interval = policy.next_interval((old[1] or 0.0) if old else 0.0, changed)
+            same_record = old is not None and old[0] == digest
             series = record.get("series") or {}
             self.db.execute(
                 """INSERT INTO pages (id, url, file, kind, status, etag, last_modified, content_sha256,
-                       record_sha256, size, next_url, first_seen, last_seen, last_changed, seen_run,
-                       interval, due_at, unchanged_runs)
-                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                       record_sha256, size, next_url, first_seen, last_changed)
+                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET
                        url = excluded.url, file = excluded.file, kind = excluded.kind, status = 'live',
                        etag = excluded.etag, last_modified = excluded.last_modified,
                        content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
                        size = excluded.size, next_url = excluded.next_url,
-                       last_seen = excluded.last_seen,
                        last_changed = CASE WHEN pages.record_sha256 IS excluded.record_sha256
                                       THEN pages.last_changed ELSE excluded.last_changed END,
-                       seen_run = excluded.seen_run, gone_run = NULL, removed_run = NULL, removed_at = NULL,
-                       interval = excluded.interval, due_at = excluded.due_at,
-                       unchanged_runs = CASE WHEN pages.record_sha256 IS excluded.record_sha256
-                                        THEN pages.unchanged_runs + 1 ELSE 0 END""",
+                       removed_run = NULL, removed_at = NULL""",
                 (page_id, url, file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
-                 fetch.get("content_sha256"), digest, len(record_line), series.get("next_url"), stamp, stamp,
-                 stamp, run, interval, now + interval),
+                 fetch.get("content_sha256"), digest, len(record_line), series.get("next_url"), stamp, stamp),
             )
+            self._visited(page_id, run, stamp, interval, now + interval, gone=False, same_record=same_record)
             self._set_links(page_id, links)
             # An unchanged record is not written again (OR IGNORE only fills a body that is missing).
             self.db.execute(f"INSERT OR {'REPLACE' if changed else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
                             (page_id, record_line))
             faults.point("store.written")
             if frontier_id != page_id:  # reached under another id (a redirect): that page was seen too
-                self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ?", (run, frontier_id))
+                self.db.execute("UPDATE visits SET seen_run = ? WHERE id = ?", (run, frontier_id))
             faults.point("store.marked")
         faults.point("store.committed")
         return changed
@@ -552,34 +562,41 @@ class StateStore:
                         "links = excluded.links WHERE links.links IS NOT excluded.links",
                         (page_id, orjson.dumps(links)))
 
+    def _visited(self, page_id: str, run: str, stamp: str, interval: float, due_at: float, *, gone: bool,
+                 same_record: bool | None) -> None:
+        """A page's visit by this run: seen, when, its next interval; gone or not; its record the
+        same as last time, or changed (None: neither, as for a page that is gone)."""
+        self.db.execute(
+            "INSERT INTO visits (id, seen_run, gone_run, last_seen, interval, due_at, unchanged_runs) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET seen_run = excluded.seen_run, "
+            "gone_run = excluded.gone_run, last_seen = excluded.last_seen, interval = excluded.interval, "
+            "due_at = excluded.due_at, unchanged_runs = CASE ? WHEN 1 THEN visits.unchanged_runs + 1 WHEN 0 THEN 0 "
+            "ELSE visits.unchanged_runs END",
+            (page_id, run, run if gone else None, stamp, interval, due_at, same_record))
+
     def unchanged(self, run: str, page_id: str, policy: Policy, now: float, stamp: str) -> None:
         """A 304: the page is as it was; it was seen, and may wait longer next time."""
         with self.unit():
-            row = self.db.execute("SELECT interval FROM pages WHERE id = ?", (page_id,)).fetchone()
+            row = self.db.execute("SELECT interval FROM visits WHERE id = ?", (page_id,)).fetchone()
             interval = policy.next_interval(row[0] if row else 0.0, changed=False)
-            self.db.execute(
-                "UPDATE pages SET seen_run = ?, last_seen = ?, interval = ?, due_at = ?, gone_run = NULL, "
-                "unchanged_runs = unchanged_runs + 1 WHERE id = ?", (run, stamp, interval, now + interval, page_id))
+            self._visited(page_id, run, stamp, interval, now + interval, gone=False, same_record=True)
 
     def gone(self, run: str, page_id: str, url: str, policy: Policy, now: float, stamp: str) -> None:
         """A 404/410: the page is removed when this run completes; a page never seen is `missing`."""
         with self.unit():
-            row = self.db.execute("SELECT status, interval FROM pages WHERE id = ?", (page_id,)).fetchone()
-            interval = policy.next_interval(row[1] if row else 0.0, changed=False)
+            row = self.db.execute("SELECT p.status, v.interval FROM pages p LEFT JOIN visits v ON v.id = p.id "
+                                  "WHERE p.id = ?", (page_id,)).fetchone()
+            interval = policy.next_interval((row[1] or 0.0) if row else 0.0, changed=False)
             if row is None:
-                self.db.execute(
-                    "INSERT INTO pages (id, url, status, first_seen, last_seen, seen_run, gone_run, interval, "
-                    "due_at) VALUES (?, ?, 'missing', ?, ?, ?, ?, ?, ?)",
-                    (page_id, url, stamp, stamp, run, run, interval, now + interval))
-            else:
-                self.db.execute("UPDATE pages SET gone_run = ?, seen_run = ?, last_seen = ?, interval = ?, "
-                                "due_at = ? WHERE id = ?", (run, run, stamp, interval, now + interval, page_id))
+                self.db.execute("INSERT INTO pages (id, url, status, first_seen) VALUES (?, ?, 'missing', ?)",
+                                (page_id, url, stamp))
+            self._visited(page_id, run, stamp, interval, now + interval, gone=True, same_record=None)
 
     def keep(self, run: str, page_id: str) -> bool:
         """A transient failure (5xx, timeout) on a known page keeps its record; returns whether known."""
         with self.unit():
-            cursor = self.db.execute("UPDATE pages SET seen_run = ? WHERE id = ? AND status = 'live'",
-                                     (run, page_id))
+            cursor = self.db.execute("UPDATE visits SET seen_run = ? WHERE id = ? AND id IN "
+                                     "(SELECT id FROM pages WHERE id = ? AND status = 'live')", (run, page_id, page_id))
         return bool(cursor.rowcount)
 
     def positions(self) -> list[Position]:
@@ -613,8 +630,8 @@ class StateStore:
     def to_remove(self, run: str) -> list[tuple[str, str, str | None]]:
         """(id, url, kind) of live pages a complete run did not reach (not seen, nor replayed), or
         that answered 404/410."""
-        rows = self.db.execute("SELECT id, url, kind, gone_run FROM pages WHERE status = 'live' AND "
-                               "(gone_run = ? OR seen_run IS NOT ?)", (run, run))
+        rows = self.db.execute("SELECT p.id, p.url, p.kind, v.gone_run FROM pages p LEFT JOIN visits v ON v.id = p.id "
+                               "WHERE p.status = 'live' AND (v.gone_run = ? OR v.seen_run IS NOT ?)", (run, run))
         replayed = self._replayed if self._replayed_run == run else set()
         return [(r[0], r[1], r[2]) for r in rows if r[3] == run or r[0] not in replayed]
 

@@ -43,7 +43,7 @@ def test_units_commit_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 0
     _store(state, "r", 1)  # unit 3: the batch commits
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 2
-    assert _committed(tmp_path, "SELECT count(*) FROM pages WHERE seen_run = 'r'") == 2
+    assert _committed(tmp_path, "SELECT count(*) FROM visits WHERE seen_run = 'r'") == 2
     _store(state, "r", 2)
     state.close()  # a run stopped on purpose keeps what it did
     assert _committed(tmp_path, "SELECT count(*) FROM pages") == 3
@@ -124,6 +124,8 @@ def test_a_store_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
     assert state.positions()[0].size == len(b'{"id":"p0.htm"}')
     columns = {row[1] for row in state.db.execute("PRAGMA table_info(pages)")}
     assert "record" not in columns and "links" not in columns and "published_file" in columns
+    assert "seen_run" not in columns and state.db.execute("SELECT interval, due_at FROM visits").fetchall() == [
+        (3600.0, 1e12)]  # each visit's columns moved to their own table
     assert state.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'frontier'").fetchone() is None
     state.close()
     again = StateStore.open(tmp_path, guard=False)  # a migrated store opens as it is
@@ -145,9 +147,10 @@ def test_the_revisit_plan_and_the_validators(tmp_path: Path) -> None:
     # Visited by this run before it was interrupted: followed from the store, due or not, unless it
     # was gone (its 404 is asked again) or an index (what it lists is read from the page).
     assert state.plan("p0.htm", policy, 1e12, "r1") == (["p1.htm"], True)
-    state.db.execute("UPDATE pages SET gone_run = 'r1'")
+    state.db.execute("UPDATE visits SET gone_run = 'r1'")
     assert state.plan("p0.htm", policy, 10.0, "r1") is None
-    state.db.execute("UPDATE pages SET gone_run = NULL, kind = 'toc'")
+    state.db.execute("UPDATE visits SET gone_run = NULL")
+    state.db.execute("UPDATE pages SET kind = 'toc'")
     assert state.plan("p0.htm", policy, 10.0, "r2") is None  # a contents page is read every run
     assert state.plan("p0.htm", policy, 10.0, "r1") is None
     state.db.execute("UPDATE pages SET kind = 'work', status = 'removed'")
