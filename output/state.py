@@ -332,10 +332,9 @@ class StateStore:
     @contextlib.contextmanager
     def unit(self) -> Iterator[sqlite3.Connection]:
         """One unit of a crawl's bookkeeping (a page stored with its links, a 304, a failure). With
-        `batching` on, units share one real transaction that
-        commits every BATCH_UNITS units or BATCH_SECONDS: a kill loses at most the open batch,
-        whose pages are then still to visit, as a unit is never half in it. Without, each unit is
-        a transaction of its own."""
+        `batching` on, units share one real transaction that commits every BATCH_UNITS units or
+        BATCH_SECONDS: a kill loses at most the open batch, whose pages are then still to visit, as
+        a unit is never half in it. Without, each unit is a transaction of its own."""
         if not self.batching:
             with self.transaction() as db:
                 yield db
