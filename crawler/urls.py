@@ -29,7 +29,10 @@ INDEX_PAGES = ("index.htm", "index.html")  # what a local folder URL stands for,
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 _MISSING = object()
-_CACHE_SIZE = 200_000  # canonical spellings remembered: navigation links repeat on every page
+_CACHE_SIZE = 20_000  # canonical spellings remembered: navigation links repeat on every page
+# A path of these alone (no escapes, no query, no dot segments, no empty segments) is canonical as
+# it is spelled: what canonical() gives for it, without parsing (a plain path under an http root).
+_PLAIN_PATH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~/.")
 
 
 def _bare(host: str) -> str:
@@ -68,6 +71,12 @@ class Site:
     folders: list[str] = field(default_factory=list)
     scope: str = "folder"
     _cache: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _plain_root: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Plain paths under the root are their own canonical spelling only under an http(s) root
+        # that is spelled canonically itself.
+        self._plain_root = self.root.startswith(("http://", "https://")) and self._canonical(self.root) == self.root
 
     @classmethod
     def for_starts(cls, starts: list[str], scope: str = "folder", root: str | None = None) -> Site:
@@ -87,6 +96,8 @@ class Site:
 
     def canonical(self, url: str) -> str | None:
         """The one spelling of a URL on this site, or None when it is off-site."""
+        if self._plain_root and url.startswith(self.root) and _plain(url[len(self.root):]):
+            return url
         cached = self._cache.get(url, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
@@ -122,7 +133,8 @@ class Site:
         canonical = self.canonical(url)
         if canonical is None:
             return None
-        path = unquote(urlsplit(canonical[len(self.root) - 1:]).path.lstrip("/"))
+        rest = canonical[len(self.root):]
+        path = rest if self._plain_root and _plain(rest) else unquote(urlsplit("/" + rest).path.lstrip("/"))
         if not path or path.endswith("/"):
             path += "index.htm"
         return path
@@ -133,6 +145,14 @@ class Site:
     @staticmethod
     def is_non_html(url: str) -> bool:
         return bool(NON_HTML.search(urlsplit(url).path))
+
+
+def _plain(path: str) -> bool:
+    """A relative path canonical() leaves as it is: plain characters, no empty, `.` or `..` segment."""
+    if not _PLAIN_PATH.issuperset(path):
+        return False
+    segments = path.split("/")
+    return all(segment not in ("", ".", "..") for segment in segments[:-1]) and segments[-1] not in (".", "..")
 
 
 def _sound_path(path: str) -> bool:

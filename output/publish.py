@@ -319,6 +319,8 @@ def _entries(positions: list[Position], removals: dict[str, tuple[str, str | Non
         if position.status == "live" and position.id not in removals and position.file in FILES:
             file, tombstone = position.file, None
             basis = f"{position.record_sha256}|{finish.basis(position.id)}"
+            if basis == position.published_basis:
+                basis = position.published_basis  # one string held, not two equal ones
         elif (position.kind in TOMBSTONED or position.published_file == TOMBSTONES) and (
                 position.status == "removed" or position.id in removals):
             removed_run, removed_at = (run, stamp) if position.id in removals else \

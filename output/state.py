@@ -601,10 +601,18 @@ class StateStore:
     def positions(self) -> list[Position]:
         """Every page that is or was published, as it stands and as it was last published: what a
         publication decides from without reading a record."""
-        return [Position(*row) for row in self.db.execute(
-            "SELECT id, url, file, kind, status, record_sha256, size, removed_run, removed_at, "
-            "published_file, published_sha256, published_basis FROM pages "
-            "WHERE status = 'live' OR published_file IS NOT NULL OR removed_run IS NOT NULL")]
+        # The few values most rows repeat (a file, a kind, a status, a run) are held once each: at
+        # 100,000 pages, each copy per row would cost megabytes.
+        common: dict[str, str] = {}
+        shared = common.setdefault
+        return [Position(page_id, url, file and shared(file, file), kind and shared(kind, kind),
+                         shared(status, status), record, size, removed_run and shared(removed_run, removed_run),
+                         removed_at, published_file and shared(published_file, published_file), published, basis)
+                for page_id, url, file, kind, status, record, size, removed_run, removed_at, published_file,
+                published, basis in self.db.execute(
+                    "SELECT id, url, file, kind, status, record_sha256, size, removed_run, removed_at, "
+                    "published_file, published_sha256, published_basis FROM pages "
+                    "WHERE status = 'live' OR published_file IS NOT NULL OR removed_run IS NOT NULL")]
 
     def bodies(self, page_ids: list[str]) -> dict[str, bytes]:
         """The stored record lines of these pages, by id (read in batches)."""
@@ -628,11 +636,15 @@ class StateStore:
 
     def to_remove(self, run: str) -> list[tuple[str, str, str | None]]:
         """(id, url, kind) of live pages a complete run did not reach (not seen, nor replayed), or
-        that answered 404/410."""
+        that answered 404/410. Asked once, by the run's publication: the replayed pages are then
+        forgotten."""
         rows = self.db.execute("SELECT p.id, p.url, p.kind, v.gone_run FROM pages p LEFT JOIN visits v ON v.id = p.id "
                                "WHERE p.status = 'live' AND (v.gone_run = ? OR v.seen_run IS NOT ?)", (run, run))
         replayed = self._replayed if self._replayed_run == run else set()
-        return [(r[0], r[1], r[2]) for r in rows if r[3] == run or r[0] not in replayed]
+        removed = [(r[0], r[1], r[2]) for r in rows if r[3] == run or r[0] not in replayed]
+        if self._replayed_run == run:
+            self._replayed = set()  # asked once, as the run publishes: the room goes to the publication
+        return removed
 
     def now(self) -> float:
         return time.time()

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.urls import Site, file_folder_pages
 
@@ -122,3 +124,30 @@ def test_other_urls_are_not_folders(url: str) -> None:
 def test_noncharacters_never_reach_an_id(path: str) -> None:
     site = Site.for_starts(["https://www.marxists.org/archive/x/"])
     assert site.page_id("https://www.marxists.org/archive/x/" + path) is None
+
+
+PLAIN_PIECES = ["a", "B", "0", "-", "_", "~", ".", "..", "/", "//", "index.htm", "x.html", "%41", "?q", "#f", " ",
+                "é", ";", "A-b_c~d"]
+
+
+@given(st.sampled_from(["http://127.0.0.1:8080/", "https://www.marxists.org/", "http://example.org/mia/"]),
+       st.lists(st.sampled_from(PLAIN_PIECES), max_size=8).map("".join))
+@settings(max_examples=1500, deadline=None, database=None, derandomize=True)
+def test_plain_paths_skip_parsing_and_give_the_same_spelling(root: str, path: str) -> None:
+    site = Site(root=root, scope="site")
+    assert site.canonical(root + path) == site._canonical(root + path)
+
+
+@given(st.lists(st.sampled_from(PLAIN_PIECES), max_size=8).map("".join))
+@settings(max_examples=1000, deadline=None, database=None, derandomize=True)
+def test_plain_page_ids_are_the_parsed_ones(path: str) -> None:
+    from urllib.parse import unquote, urlsplit
+
+    root = "http://127.0.0.1:8080/"
+    site = Site(root=root, scope="site")
+    canonical = site._canonical(root + path)
+    expected = None
+    if canonical is not None:
+        expected = unquote(urlsplit(canonical[len(root) - 1:]).path.lstrip("/"))
+        expected = expected + "index.htm" if not expected or expected.endswith("/") else expected
+    assert site.page_id(root + path) == expected
