@@ -141,6 +141,20 @@ def test_scope_folder_stays_in_folder_but_follows_listed_works(tmp_path: Path) -
     assert "/archive/weber/index.htm" not in requested
 
 
+def test_a_refresh_where_the_index_answers_304_keeps_the_works_it_lists_elsewhere(tmp_path: Path) -> None:
+    """The index is revalidated (304) and the listed work is not due: it is followed from the
+    index's stored record, so a complete refresh does not remove it."""
+    out = tmp_path / "o"
+    with origin(SAMPLE) as base:
+        first = run_colophon("crawl", base + "archive/ashdown/", "--out", str(out), *FAST, "--revisit-min", "86400")
+        again = run_colophon("crawl", base + "archive/ashdown/", "--out", str(out), *FAST, "--revisit-min", "86400")
+    assert first.returncode == 0 and again.returncode == 0, again.stderr
+    run = json.loads((out / "datapackage.json").read_text())["runs"][-1]
+    assert run["complete"] and run["counts"]["not_modified"] >= 1 and run["counts"]["not_due"] >= 1
+    assert "archive/baker/1944/02/jail.htm" in _ids(_dataset(out))
+    assert read_jsonl(out / "tombstones.jsonl") == []
+
+
 def _fault_site(root: Path) -> None:
     links = ["flaky.htm", "500.htm", "slow.htm", "redirect.htm", "loop1.htm", "truncated.htm",
              "huge.htm?bytes=2000000", "binary.htm"]
