@@ -27,6 +27,10 @@ from output.state import StateStore
 COMPACTION_PREFIX = "compacted-"
 
 
+class CompactRefused(ValueError):
+    """A folder whose snapshot cannot be compacted as it stands."""
+
+
 def compaction_id() -> str:
     """A name no run or compaction has had: the time to the microsecond."""
     return COMPACTION_PREFIX + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -35,12 +39,16 @@ def compaction_id() -> str:
 def compact(folder: Path, before: str) -> dict[str, Any]:
     """Fold the change sets of the runs published before run ``before`` into one. Returns the
     compaction as `datapackage.json` lists it (``folded`` empty when there was nothing to fold).
-    Raises UnknownRun when ``before`` is no published run of the folder."""
+    Raises UnknownRun when ``before`` is no published run of the folder, CompactRefused when the
+    folder's snapshot is of the layout before generations."""
     state = StateStore.open(folder, create=False)  # the folder's lock: no crawl publishes meanwhile
     try:
         recover(state)
         drop_folded(folder)
         snapshot = Snapshot.open(folder)
+        if snapshot.run is None:
+            raise CompactRefused(f"{folder} was published by an earlier version (no snapshot generations); "
+                                 "the next crawl republishes it, compact after that")
         runs = published_runs(snapshot)
         if before not in runs:
             raise UnknownRun(f"no published run {before!r} in {folder}; runs: {', '.join(runs) or 'none'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +126,20 @@ def test_bad_arguments_stop_at_once(feed: dict[str, Any], tmp_path: Path, argume
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
     result = run_colophon("compact", str(tmp_path / "nowhere"), "--before", feed["runs"][1])
     assert result.returncode == 2 and "not a dataset folder" in result.stderr
+
+
+def test_a_folder_of_the_layout_before_generations_is_refused(feed: dict[str, Any], tmp_path: Path) -> None:
+    out = _copy(feed, tmp_path)
+    generation = Snapshot.open(out).root
+    for name in [p.name for p in generation.iterdir()]:  # the snapshot's files in the folder itself
+        (out / name).unlink()
+        (generation / name).rename(out / name)
+    (out / "snapshot").unlink()
+    shutil.rmtree(out / ".snapshots")
+    listed = sorted(p.name for p in (out / "changes").iterdir())
+    result = run_colophon("compact", str(out), "--before", feed["runs"][3])
+    assert result.returncode == 2 and "earlier version" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert sorted(p.name for p in (out / "changes").iterdir()) == listed
 
 
 def test_nothing_to_fold_changes_nothing(feed: dict[str, Any], tmp_path: Path) -> None:

@@ -25,14 +25,14 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from output.changes import UnknownRun
-    from output.compact import compact
+    from output.compact import CompactRefused, compact
 
     folder = Path(args.folder)
     if not (folder / "datapackage.json").is_file():
         raise UsageError(f"compact: {folder} is not a dataset folder (no datapackage.json)")
     try:
         compaction = compact(folder, args.before)
-    except UnknownRun as error:
+    except (UnknownRun, CompactRefused) as error:
         raise UsageError(f"compact: {error}") from None
     folded = compaction["folded"]
     if compaction["id"] is None:
