@@ -12,7 +12,6 @@ Scrapy's request queue and close the store, which commits its last batch and rel
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract.inherit import Inheritance
 from models import utc_now
 from output.publish import publish, recover
-from output.state import Policy, StateStore
+from output.state import Policy, StateStore, new_run_id
 
 # Scrapy's disk queue of the requests waiting to be sent (its JOBDIR), inside the dataset folder:
 # the crawl's memory does not grow with the number of pages queued. It only lives as long as one
@@ -50,10 +49,6 @@ class CrawlRun:
     run_id: str
     started: str
     resumed: bool
-
-
-def new_run_id() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def open_run(settings: Any) -> CrawlRun:

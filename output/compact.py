@@ -11,7 +11,6 @@ published.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,13 @@ from output import faults
 from output.changes import UnknownRun, net_changes, published_runs
 from output.publish import Staged, change_resource, complete_publication, drop_folded, recover
 from output.snapshot import CHANGES_DIR, DATAPACKAGE, KEEP_GENERATIONS, RUNS_DIR, Snapshot
-from output.state import StateStore
+from output.state import StateStore, new_run_id
 
 COMPACTION_PREFIX = "compacted-"
 
 
 class CompactRefused(ValueError):
     """A folder whose snapshot cannot be compacted as it stands."""
-
-
-def compaction_id() -> str:
-    """A name no run or compaction has had: the time to the microsecond."""
-    return COMPACTION_PREFIX + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def compact(folder: Path, before: str) -> dict[str, Any]:
@@ -62,7 +56,7 @@ def compact(folder: Path, before: str) -> dict[str, Any]:
 
 def _publish(state: StateStore, snapshot: Snapshot, folded: list[str], before: str) -> dict[str, Any]:
     folder = state.folder
-    run = compaction_id()
+    run = COMPACTION_PREFIX + new_run_id()  # a name no run or compaction has had
     stamp = utc_now()
     stage = Staged(folder, run)
     # The snapshot's files as they are: every one linked (or copied) into the new generation.

@@ -13,6 +13,7 @@ regenerated from this store; it is the source of truth.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import os
@@ -229,6 +230,11 @@ class Policy:
         if changed:
             return max(self.minimum, interval * self.shrink)
         return min(self.maximum, max(self.minimum, interval * self.grow if interval else self.minimum))
+
+
+def new_run_id() -> str:
+    """A run's id: the time it began, to the microsecond (UTC)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def record_hash(line: bytes | dict[str, Any]) -> str:
