@@ -5,6 +5,13 @@ like a real one (ETag, Last-Modified, 304, HEAD, robots.txt) plus routes that mi
 
 prints `PORT <n>` once listening.  `/_stats` reports requests per path and bytes sent;
 `/_reset` clears them.  Fault routes live under `/_faults/`.
+
+    python -m tests.origin --many
+
+serves as many origins as it is told on its standard input, one JSON command a line:
+`{"mount": {"root": DIR, "robots": TEXT|null, "slow": S}}` answers `PORT <n>` once that origin
+listens on a port of its own; `{"unmount": n}` closes it (the port then refuses connections, as a
+server that is down) and answers `OK`.  One such process serves a whole test session.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
-from twisted.internet import reactor, task
+from twisted.internet import reactor, stdio, task
+from twisted.protocols import basic
 from twisted.web import http, resource, server
 
 FAULT_PAGE = (b"<html><head><title>Fault</title></head><body><h2>Test Writer</h2><h1>A Page That Came "
@@ -126,22 +135,62 @@ class Origin(resource.Resource):
         return b"no such fault"
 
 
+def listen(root: Path, robots: str | None, slow: float, port: int = 0) -> Any:
+    site = server.Site(Origin(root, robots, slow))
+    site.displayTracebacks = False
+    return reactor.listenTCP(port, site, interface="127.0.0.1", backlog=256)
+
+
+class Mounts(basic.LineReceiver):
+    """The --many control channel: mounts and unmounts origins as standard input tells it."""
+
+    delimiter = b"\n"
+
+    def __init__(self) -> None:
+        self.ports: dict[int, Any] = {}
+
+    def lineReceived(self, line: bytes) -> None:
+        command = json.loads(line)
+        if "mount" in command:
+            spec = command["mount"]
+            listening = listen(Path(spec["root"]), spec.get("robots"), float(spec.get("slow", 5.0)))
+            number = listening.getHost().port
+            self.ports[number] = listening
+            self.sendLine(f"PORT {number}".encode())
+        elif "unmount" in command:
+            listening = self.ports.pop(int(command["unmount"]), None)
+            done = listening.stopListening() if listening is not None else None
+            if done is not None:
+                done.addCallback(lambda _: self.sendLine(b"OK"))
+            else:
+                self.sendLine(b"OK")
+
+    def connectionLost(self, reason: Any = None) -> None:
+        if reactor.running:
+            reactor.stop()  # the test session closed our standard input: it is over
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--root", required=True)
+    parser.add_argument("--root")
+    parser.add_argument("--many", action="store_true", help="origins mounted on commands read from stdin")
     parser.add_argument("--robots", default=None, help="robots.txt text to serve instead of the file's")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--slow", type=float, default=5.0, help="seconds /_faults/slow waits")
     args = parser.parse_args()
-    site = server.Site(Origin(Path(args.root), args.robots, args.slow))
-    site.displayTracebacks = False
-    port = reactor.listenTCP(args.port, site, interface="127.0.0.1", backlog=256)
-    print(f"PORT {port.getHost().port}", flush=True)
+    if args.many:
+        stdio.StandardIO(Mounts())
+    elif args.root:
+        port = listen(Path(args.root), args.robots, args.slow, args.port)
+        print(f"PORT {port.getHost().port}", flush=True)
+    else:
+        parser.error("give --root DIR or --many")
     started = time.monotonic()
 
     def watchdog() -> None:
-        # Never outlive a test run that forgot us: stop after an hour, or when the parent is gone.
-        if time.monotonic() - started > 3600 or os.getppid() == 1:
+        # Never outlive a test run that forgot us: stop when the parent is gone, or (one origin of
+        # its own, not a session's) after an hour.
+        if os.getppid() == 1 or (not args.many and time.monotonic() - started > 3600):
             reactor.stop()
 
     task.LoopingCall(watchdog).start(5, now=False)

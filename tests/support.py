@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,24 +127,58 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "crawler" / "sample_archive"  # the archive `colophon crawl --sample` reads
 
 
-@contextlib.contextmanager
-def origin(root: Path, robots: str | None = None, slow: float = 5.0) -> Iterator[str]:
-    """A static origin (tests/origin.py) serving ``root`` on 127.0.0.1; yields its base URL."""
-    command = [sys.executable, "-m", "tests.origin", "--root", str(root), "--slow", str(slow)]
-    if robots is not None:
-        command += ["--robots", robots]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+class _Origins:
+    """One `tests.origin --many` process for this test process: each origin() mounts a root on a
+    port of its own and unmounts it after (the port then refuses connections, as a server that is
+    down), without the start-up of a server per test."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[str] | None = None
+
+    def _command(self, command: dict[str, Any]) -> str:
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self.process = subprocess.Popen([sys.executable, "-m", "tests.origin", "--many"], cwd=REPO,
+                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                atexit.register(self.close)
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(json.dumps(command) + "\n")
+            self.process.stdin.flush()
+            return self.process.stdout.readline()
+
+    def mount(self, root: Path, robots: str | None, slow: float) -> int:
+        line = self._command({"mount": {"root": str(root), "robots": robots, "slow": slow}})
         if not line.startswith("PORT "):
             raise RuntimeError(f"origin did not start: {line!r}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}/"
+        return int(line.split()[1])
+
+    def unmount(self, port: int) -> None:
+        if self._command({"unmount": port}).strip() != "OK":
+            raise RuntimeError(f"origin on port {port} did not stop")
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+_ORIGINS = _Origins()
+
+
+@contextlib.contextmanager
+def origin(root: Path, robots: str | None = None, slow: float = 5.0) -> Iterator[str]:
+    """A static origin (tests/origin.py) serving ``root`` on 127.0.0.1; yields its base URL. Down
+    (connections refused) once the block ends."""
+    port = _ORIGINS.mount(root, robots, slow)
+    try:
+        yield f"http://127.0.0.1:{port}/"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        _ORIGINS.unmount(port)
 
 
 def origin_stats(base: str) -> dict[str, Any]:
@@ -154,6 +190,14 @@ def origin_stats(base: str) -> dict[str, Any]:
 def run_colophon(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def problems(folder: Path) -> list[str]:
+    """What `colophon validate` finds wrong with a dataset folder (nothing: []), without the start-up
+    of a process; the command itself is tested in tests/test_crawl.py and tests/test_exit_codes.py."""
+    from output.validate import validate_dataset
+
+    return validate_dataset(folder)
 
 
 def dataset_bytes(folder: Path, file: str) -> bytes:
