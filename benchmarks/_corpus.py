@@ -17,4 +17,15 @@ def corpus() -> Path:
     return unpack_corpus()
 
 
-__all__ = ["ROOT", "corpus", "corpus_pages"]
+def page_paths(root: Path) -> list[str]:
+    """The corpus's pages, as paths under its root."""
+    return [p.relative_to(root).as_posix() for p in corpus_pages(root)]
+
+
+def write_start_list(path: Path, base: str, pages: list[str]) -> Path:
+    """A --start-list file naming every page under ``base``: each is fetched once, as a start."""
+    path.write_text("\n".join(base + page for page in pages) + "\n")
+    return path
+
+
+__all__ = ["ROOT", "corpus", "corpus_pages", "page_paths", "write_start_list"]

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _corpus import ROOT, corpus, corpus_pages
+from _corpus import ROOT, corpus, page_paths, write_start_list
 
 from tests.support import origin
 
@@ -93,11 +93,10 @@ def main() -> None:
         print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         return
     root = corpus()
-    pages = [p.relative_to(root).as_posix() for p in corpus_pages(root)]
+    pages = page_paths(root)
     results: dict[str, list[dict[str, float]]] = {"colophon": [], "bare": []}
     with origin(root) as base, tempfile.TemporaryDirectory() as tmp:
-        start_list = Path(tmp) / "starts.txt"
-        start_list.write_text("\n".join(base + page for page in pages) + "\n")
+        start_list = write_start_list(Path(tmp) / "starts.txt", base, pages)
         for round_number in range(args.rounds):
             # Alternate the order so neither crawler always runs on a warmer machine.
             for mode in (("bare", "colophon") if round_number % 2 == 0 else ("colophon", "bare")):

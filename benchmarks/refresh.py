@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _corpus import ROOT, corpus, corpus_pages
+from _corpus import ROOT, corpus, page_paths, write_start_list
 
 from tests.support import origin, origin_stats
 
@@ -49,11 +49,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     root = corpus()
-    pages = [p.relative_to(root).as_posix() for p in corpus_pages(root)]
+    pages = page_paths(root)
     rounds: list[dict[str, dict[str, float]]] = []
     with origin(root) as base, tempfile.TemporaryDirectory() as tmp:
-        start_list = Path(tmp) / "starts.txt"
-        start_list.write_text("\n".join(base + page for page in pages) + "\n")
+        start_list = write_start_list(Path(tmp) / "starts.txt", base, pages)
         for number in range(args.rounds):
             out = Path(tmp) / f"dataset-{number}"
             full = _crawl(start_list, out, base)

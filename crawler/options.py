@@ -71,6 +71,9 @@ CRAWL_OPTIONS = (
     Option("--delay", "seconds between requests to a host (default 1; 0 for a local mirror)", 1.0, float,
            setting="DOWNLOAD_DELAY"),
     Option("--concurrency", "requests in flight per host (default 1)", 1, int),
+    Option("--workers", "processes that read pages: 1 reads them in the crawl process, N in N processes beside "
+                        "it (default 1; for a local folder, the cores)", None, int, setting="COLOPHON_WORKERS",
+           minimum=1),
     Option("--no-autothrottle", "turn AutoThrottle off", switch=True),
     Option("--ignore-robots", "do not obey robots.txt (only for archives you run yourself)", switch=True),
     Option("--user-agent", "the User-Agent header (default names Colophon and --contact)"),

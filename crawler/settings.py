@@ -21,6 +21,7 @@ COLOPHON_RUN_ID = None                  # None: a timestamp; an interrupted run 
 COLOPHON_REVISIT_MIN = _options.REVISIT_MIN  # seconds: the shortest revisit interval of a work page
 COLOPHON_REVISIT_MAX = _options.REVISIT_MAX  # seconds: the longest (unchanged pages drift towards it)
 COLOPHON_REVALIDATE = False             # revisit every page this run, whatever its interval
+COLOPHON_WORKERS = 1                    # processes that read pages (crawler.harvesters): 1 is the crawl process
 COLOPHON_SHARD_BYTES = _dataset.SHARD_BYTES  # a record type's shards double when one would outgrow this
 
 # --- politeness: the defaults are gentle; `colophon crawl --delay 0 --concurrency 16` for a mirror

@@ -200,6 +200,29 @@ def problems(folder: Path) -> list[str]:
     return validate_dataset(folder)
 
 
+RECORD_FILES = ("works", "indexes", "other", "rejects", "tombstones")
+
+
+def stable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record (or change) without what differs from one fetch of the same bytes to the next: when
+    it was fetched or removed, and by which run."""
+    record = {k: v for k, v in record.items() if k not in ("fetched_at", "removed_at", "removed_run", "at", "run")}
+    if isinstance(record.get("provenance"), dict):
+        record["provenance"] = {k: v for k, v in record["provenance"].items() if k != "fetched_at"}
+    if isinstance(record.get("record"), dict):
+        record["record"] = stable(record["record"])
+    return record
+
+
+def published(out: Path) -> dict[str, list[str]]:
+    """What one snapshot of a dataset holds, read through one resolution of it, without fetch times."""
+    from output.snapshot import Snapshot
+
+    snapshot = Snapshot.open(out)
+    return {name: sorted(json.dumps(stable(r), sort_keys=True) for r in read_jsonl(snapshot.path(f"{name}.jsonl")))
+            for name in RECORD_FILES}
+
+
 def dataset_bytes(folder: Path, file: str) -> bytes:
     """A record file of a published dataset as one byte string: its shards, in the order its
     datapackage lists them."""

@@ -23,12 +23,11 @@ from output.changes import changes_since
 from output.faults import POINTS
 from output.snapshot import Snapshot
 from tests import synthetic
-from tests.support import REPO, origin, problems, read_jsonl
+from tests.support import REPO, origin, problems, published, stable
 
 # Small shards: a kill inside the shard writes (publish.staging) lands between two shards' files.
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0",
         "--shard-bytes", "4096")
-RECORDS = ("works", "indexes", "other", "rejects", "tombstones")
 # Points reached more than once in a run are killed at a later pass, inside the loop.
 NTH = {"publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2}
 
@@ -42,25 +41,9 @@ def crawl(base: str, out: Path, fault: str | None = None) -> subprocess.Complete
                           cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
 
 
-def _stable(record: dict[str, Any]) -> dict[str, Any]:
-    record = {k: v for k, v in record.items() if k not in ("fetched_at", "removed_at", "removed_run", "at", "run")}
-    if isinstance(record.get("provenance"), dict):
-        record["provenance"] = {k: v for k, v in record["provenance"].items() if k != "fetched_at"}
-    if isinstance(record.get("record"), dict):
-        record["record"] = _stable(record["record"])
-    return record
-
-
-def published(out: Path) -> dict[str, list[str]]:
-    """What one snapshot holds, read through one resolution of it, without fetch times."""
-    snapshot = Snapshot.open(out)
-    return {name: sorted(json.dumps(_stable(r), sort_keys=True) for r in read_jsonl(snapshot.path(f"{name}.jsonl")))
-            for name in RECORDS}
-
-
 def feed(out: Path, since: str) -> list[str]:
     """What `colophon changes --since` prints, read in this process."""
-    return sorted(json.dumps(_stable(change), sort_keys=True) for change in changes_since(out, since))
+    return sorted(json.dumps(stable(change), sort_keys=True) for change in changes_since(out, since))
 
 
 @pytest.fixture(scope="module")

@@ -103,6 +103,7 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
 def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
+    from crawler.harvesters import local_cores
     from crawler.urls import Site, to_url
 
     if args.start_list:
@@ -130,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
             Site.for_starts(starts, args.scope, args.root_url)  # every start under the archive root
     except ValueError as error:
         raise UsageError(f"crawl: {error}") from None
+    if args.workers is None:
+        # A local folder costs no origin anything: read it with every core.
+        args.workers = local_cores() if starts and all(s.startswith("file:") for s in starts) else 1
     from output.state import StateStore
 
     # Fail fast, before any request: another run holds the folder (75), its state store is missing

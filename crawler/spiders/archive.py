@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -13,10 +13,12 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 
-from crawler.extract import Catalogue, Fetch, harvest_page
+from crawler.extract import Catalogue, Fetch
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.failures import FetchRefused, RobotsForbidden, failure_code
+from crawler.harvesters import Harvester
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
@@ -36,6 +38,7 @@ class ArchiveSpider(scrapy.Spider):
     site: Site  # set in from_crawler, from the crawl's settings
     include_non_html: bool
     run: CrawlRun  # set by crawler.run.RunOwner (adopt)
+    harvester: Harvester  # where pages are read: this process, or a pool beside it (COLOPHON_WORKERS)
 
     def __init__(self, start: str | list[str] | None = None, scope: str | None = None,
                  root: str | None = None, **kwargs: Any) -> None:
@@ -69,8 +72,13 @@ class ArchiveSpider(scrapy.Spider):
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
         spider.start_ids = {spider.site.page_id(url) or url for url in spider.start_args}
+        spider.harvester = Harvester.from_settings(settings)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider._close_harvester, signal=signals.spider_closed)
         return spider
+
+    def _close_harvester(self, spider: Any = None) -> Any:
+        return deferred_from_coro(self.harvester.close())
 
     def adopt(self, run: CrawlRun) -> None:
         """The run this spider navigates (crawler.run.RunOwner opens it)."""
@@ -104,6 +112,7 @@ class ArchiveSpider(scrapy.Spider):
                              meta={"dont_retry": True, REMEMBERED: AUTHORS_PATH})
 
     def _starts(self) -> Iterator[scrapy.Request]:
+        self.harvester.start(self.catalogue)  # the pages are read with the catalogue as it now stands
         if self.run.resumed:
             # The walk starts again; every page the run had visited is followed from the store.
             self.logger.info("resuming run %s: the pages it visited are followed from the state store", self.run_id)
@@ -184,7 +193,7 @@ class ArchiveSpider(scrapy.Spider):
         ids = (self.site.page_id(link) for link in links)
         return list(dict.fromkeys(i for i in ids if i))
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
         stats = self.crawler.stats
         frontier_id = response.meta.get("frontier_id") or self.site.page_id(response.url) or response.url
         leaf = bool(response.meta.get("leaf"))
@@ -193,8 +202,9 @@ class ArchiveSpider(scrapy.Spider):
             # Where it led is read again from the store (not carried in the queued request).
             links = self.state.known_links(frontier_id) or []
             self.state.unchanged(self.run_id, frontier_id, self.run.policy, self.state.now(), stamp)
-            yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links),
-                                                 response.url, leaf))
+            for request in self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links),
+                                                     response.url, leaf)):
+                yield request
             return
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
@@ -214,7 +224,7 @@ class ArchiveSpider(scrapy.Spider):
             charset=charset,
         )
         url = self.site.canonical(response.url) or response.url
-        harvest = harvest_page(response.body, url, page_id, self.catalogue, fetch)
+        harvest = await self.harvester.harvest(response.body, url, page_id, fetch)
         record, links = harvest.record, harvest.links
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
@@ -224,7 +234,8 @@ class ArchiveSpider(scrapy.Spider):
         yield PageItem(record=record, page_id=page_id, links=self._ids(links), frontier_id=frontier_id, fetch={
             "fetched_at": stamp, "etag": fetch.etag, "last_modified": fetch.last_modified,
             "content_sha256": getattr(getattr(record, "provenance", None), "content_sha256", None)})
-        yield from requests
+        for request in requests:
+            yield request
 
     def _shape(self, kind: str | None, listed: set[str] | None) -> tuple[str | None, set[str] | None]:
         """A page's kind and the ids of the pages it lists (an index), as _targets reads them."""

@@ -1,0 +1,218 @@
+"""Where a crawl reads its pages: in its own process (one worker), or in extraction processes beside
+it (`--workers N`), so that every core reads pages while the crawl process fetches, navigates and
+stores. The record is the same either way: extraction is a pure function of the bytes, the URL,
+the author catalogue and how the page was fetched (crawler.extract.harvest_page).
+
+Each extraction process (`python -m crawler.harvesters`) reads pages from its standard input and
+writes what each gave to its standard output, in order, one frame each (a length, then a pickle:
+both ends are this code). The crawl process talks to them through its event loop's pipes, with no
+thread of its own to contend with it for the interpreter.
+
+An extraction process that dies (a crash in a native library, the kernel's OOM killer) is replaced
+and each page it was reading is read once more; a page that stops a process a second time is a
+reject (`extract_crashed`), never a lost page nor a crashed crawl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import importlib
+import logging
+import os
+import pickle
+import signal
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from crawler.extract import Catalogue, Fetch, Harvest
+from models import Reject, utc_now
+
+logger = logging.getLogger(__name__)
+
+READ = "crawler.extract:harvest_page"  # what an extraction process runs on each page
+_FRAME = struct.Struct("!Q")            # each frame: its length, then a pickle
+
+
+class ReaderStopped(Exception):
+    """An extraction process ended with pages unread."""
+
+
+def local_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+def _frame(value: Any) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(payload)) + payload
+
+
+class _Reader:
+    """One extraction process and the pages it has been given, oldest first."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.waiting: collections.deque[asyncio.Future[Harvest]] = collections.deque()
+        self.alive = True
+        self.listening = asyncio.ensure_future(self._listen())
+
+    def send(self, page: tuple[bytes, str, str, Fetch]) -> asyncio.Future[Harvest]:
+        assert self.process.stdin is not None
+        if not self.alive:
+            raise ReaderStopped()
+        future: asyncio.Future[Harvest] = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        self.process.stdin.write(_frame(page))
+        return future
+
+    async def _listen(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while True:
+                size = _FRAME.unpack(await self.process.stdout.readexactly(_FRAME.size))[0]
+                harvest = pickle.loads(await self.process.stdout.readexactly(size))
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_result(harvest)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        self.alive = False
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(ReaderStopped())
+
+    async def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.close()  # end of input: the process finishes and exits
+        await self.process.wait()
+        await self.listening
+
+
+class Harvester:
+    """Reads pages for the spider: `await harvester.harvest(...)` gives the page's Harvest.
+    ``workers`` 1 reads in this process; more starts that many extraction processes once the
+    catalogue is known (`start`). ``read``: what they run on a page ("module:function", the
+    signature of crawler.extract.harvest_page)."""
+
+    def __init__(self, workers: int = 1, read: str = READ) -> None:
+        if workers < 1:
+            raise ValueError(f"COLOPHON_WORKERS must be at least 1, got {workers}")
+        self.workers = workers
+        self.read = read
+        self.catalogue = Catalogue()
+        self.readers: list[_Reader] = []
+        self.starting: asyncio.Future[None] | None = None
+        self.restarts = 0
+        self.crashed = 0
+
+    def start(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        if self.workers > 1 and self.starting is None:
+            self.starting = asyncio.ensure_future(self._spawn(self.workers))
+
+    async def _spawn(self, count: int) -> None:
+        for _ in range(count):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "crawler.harvesters", self.read, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, env=_child_environment())
+            reader = _Reader(process)
+            assert process.stdin is not None
+            process.stdin.write(_frame(self.catalogue))
+            self.readers.append(reader)
+
+    async def harvest(self, body: bytes, url: str, page_id: str, fetch: Fetch) -> Harvest:
+        if self.starting is None:
+            return _read_in_process(body, url, page_id, self.catalogue, fetch)
+        await self.starting
+        for attempt in (1, 2):
+            reader = min(self.readers, key=lambda r: len(r.waiting))
+            try:
+                return await reader.send((body, url, page_id, fetch))
+            except ReaderStopped:
+                await self._replace(reader)
+                if attempt == 2:
+                    self.crashed += 1
+                    logger.error("reading %s stopped an extraction process twice: rejected", url)
+        return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
+                              message="reading the page stopped the extraction process",
+                              fetched_at=fetch.fetched_at or utc_now()), [], 0)
+
+    async def _replace(self, stopped: _Reader) -> None:
+        """A new extraction process in place of one that stopped (once, however many pages saw it stop)."""
+        if stopped not in self.readers:
+            return
+        self.readers.remove(stopped)
+        self.restarts += 1
+        logger.warning("an extraction process stopped (exit %s); starting another",
+                       await stopped.process.wait())
+        await self._spawn(1)
+
+    async def close(self) -> None:
+        if self.starting is not None:
+            await self.starting
+        for reader in self.readers:
+            await reader.close()
+        self.readers.clear()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Harvester:
+        return cls(settings.getint("COLOPHON_WORKERS", 1))
+
+
+def _child_environment() -> dict[str, str]:
+    """This process's environment, with the folder this code is imported from first on the path:
+    an extraction process runs the code the crawl runs."""
+    home = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": home + (os.pathsep + path if path else "")}
+
+
+def _read_in_process(body: bytes, url: str, page_id: str, catalogue: Catalogue, fetch: Fetch) -> Harvest:
+    from crawler.extract import harvest_page
+
+    return harvest_page(body, url, page_id, catalogue, fetch)
+
+
+def _resolve(name: str) -> Callable[..., Harvest]:
+    module, _, function = name.partition(":")
+    reader: Callable[..., Harvest] = getattr(importlib.import_module(module), function)
+    return reader
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(_FRAME.size)
+    if len(header) < _FRAME.size:
+        return None
+    return stream.read(_FRAME.unpack(header)[0])
+
+
+def serve(read_name: str) -> None:
+    """An extraction process: the catalogue, then pages until the end of its input. Ctrl-C and
+    SIGTERM are left to the crawl process, which finishes the pages in flight and then closes our
+    input; whatever a library prints goes to standard error, not into the frames."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    frames_in = sys.stdin.buffer
+    frames_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    read = _resolve(read_name)
+    first = _read_frame(frames_in)
+    if first is None:
+        return
+    catalogue = pickle.loads(first)
+    while (frame := _read_frame(frames_in)) is not None:
+        body, url, page_id, fetch = pickle.loads(frame)
+        frames_out.write(_frame(read(body, url, page_id, catalogue, fetch)))
+        frames_out.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1] if len(sys.argv) > 1 else READ)

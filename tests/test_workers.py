@@ -1,0 +1,126 @@
+"""Every core on one machine (`colophon crawl --workers N`): pages read in extraction processes
+beside the crawl process give the dataset a single process gives; an extraction process that dies
+is replaced and its pages read again; a page that stops a reader twice is a reject."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import Catalogue, Fetch, Harvest, harvest_page
+from crawler.harvesters import Harvester
+from models import Reject, Work
+from tests import synthetic
+from tests.support import REPO, SAMPLE, origin, origin_stats, problems, published, run_colophon
+
+FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
+FATAL = b"<!-- stops the process that reads it -->"
+
+
+def _fatal(body: bytes, url: str, page_id: str, catalogue: Catalogue, fetch: Fetch) -> Harvest:
+    """A reader (run in an extraction process) that dies on a marked page, as a crash in native code would."""
+    if FATAL in body:
+        os._exit(70)
+    return harvest_page(body, url, page_id, catalogue, fetch)
+
+
+def _pool_processes(parent: int) -> list[int]:
+    """The extraction processes a crawl process started."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"crawler.harvesters" in command:
+            children.append(int(entry.name))
+    return children
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A site of some 200 pages, served for the module, and what a single-process crawl of it publishes."""
+    folder = tmp_path_factory.mktemp("workers")
+    site = synthetic.build(folder / "site", authors=3, works=60)
+    with origin(site) as base:
+        single = folder / "single"
+        result = run_colophon("crawl", base, "--out", str(single), *FAST, "--workers", "1")
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield {"site": site, "base": base, "published": published(single)}
+
+
+def test_readers_beside_the_crawl_publish_what_one_process_publishes(reference: dict[str, object],
+                                                                    tmp_path: Path) -> None:
+    out = tmp_path / "pool"
+    result = run_colophon("crawl", str(reference["base"]), "--out", str(out), *FAST, "--workers", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert published(out) == reference["published"]
+    assert len(reference["published"]["works"]) > 180  # type: ignore[index]
+    assert problems(out) == []
+
+
+def test_a_reader_killed_mid_crawl_is_replaced_and_nothing_is_lost(reference: dict[str, object],
+                                                                         tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    base = str(reference["base"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), *FAST, "--workers", "2",
+         "--log-level", "WARNING", "--delay", "0.01"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    before = sum(origin_stats(base)["requests"].values())
+    deadline = time.monotonic() + 60
+    victims: list[int] = []
+    while time.monotonic() < deadline and process.poll() is None:
+        victims = _pool_processes(process.pid)
+        if victims and sum(origin_stats(base)["requests"].values()) - before > 40:
+            break  # in the middle of the crawl, the pool reading pages
+        time.sleep(0.02)
+    assert victims, "the crawl started no extraction process"
+    os.kill(victims[0], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stdout + stderr
+    assert "an extraction process stopped (exit -9); starting another" in stderr
+    assert published(out) == reference["published"]  # every page read, none twice, none rejected
+
+
+def test_a_page_that_stops_its_reader_twice_is_a_reject_and_the_rest_is_read() -> None:
+    page = (SAMPLE / "archive/baker/1944/02/jail.htm").read_bytes()
+    fatal = page.replace(b"<body>", b"<body>" + FATAL, 1)
+    fetch = Fetch(fetched_at="2026-01-01T00:00:00+00:00")
+
+    async def read() -> tuple[Harvester, Harvest, Harvest]:
+        harvester = Harvester(2, read="tests.test_workers:_fatal")
+        harvester.start(Catalogue())
+        try:
+            bad = await harvester.harvest(fatal, "https://www.marxists.org/archive/baker/1944/02/fatal.htm",
+                                          "archive/baker/1944/02/fatal.htm", fetch)
+            # The readers stand again for the pages after.
+            good = await harvester.harvest(page, "https://www.marxists.org/archive/baker/1944/02/jail.htm",
+                                           "archive/baker/1944/02/jail.htm", fetch)
+        finally:
+            await harvester.close()
+        return harvester, bad, good
+
+    harvester, bad, good = asyncio.run(read())
+    assert isinstance(bad.record, Reject) and bad.record.code == "extract_crashed"
+    assert harvester.restarts == 2 and harvester.crashed == 1
+    assert isinstance(good.record, Work) and good.record.title
+    assert good == harvest_page(page, "https://www.marxists.org/archive/baker/1944/02/jail.htm",
+                                "archive/baker/1944/02/jail.htm", Catalogue(), fetch)
+
+
+def test_workers_must_be_a_positive_number() -> None:
+    result = run_colophon("crawl", "--sample", "--workers", "0", timeout=60)
+    assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
+    with pytest.raises(ValueError, match="COLOPHON_WORKERS"):
+        Harvester(0)
