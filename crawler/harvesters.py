@@ -34,6 +34,7 @@ from models import Reject, utc_now
 logger = logging.getLogger(__name__)
 
 READ = "crawler.extract:harvest_page"  # what an extraction process runs on each page
+HARVESTED = "colophon_harvest"          # request.meta: the Harvest a worker of a distributed crawl made
 _FRAME = struct.Struct("!Q")            # each frame: its length, then a pickle
 
 
@@ -47,6 +48,30 @@ def local_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
         return os.cpu_count() or 1
+
+
+def page_fetch(response: Any, fetched_at: str | None = None) -> Fetch | None:
+    """How a response was fetched, for the record read from it; None when it is not a page to read
+    (its Content-Type names something else than HTML or text, and its URL no .htm or .html)."""
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    if (content_type and "html" not in content_type and not content_type.startswith("text/plain")
+            and not response.url.lower().endswith((".htm", ".html"))):
+        return None
+    charset = None
+    if "charset=" in content_type:
+        charset = content_type.split("charset=", 1)[1].split(";")[0].strip()
+    return Fetch(
+        fetched_at=fetched_at or utc_now(),
+        http_status=response.status if response.url.startswith("http") else None,
+        etag=header_text(response, b"ETag"),
+        last_modified=header_text(response, b"Last-Modified"),
+        charset=charset,
+    )
+
+
+def header_text(response: Any, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _frame(value: Any) -> bytes:

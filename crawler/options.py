@@ -74,6 +74,13 @@ CRAWL_OPTIONS = (
     Option("--workers", "processes that read pages: 1 reads them in the crawl process, N in N processes beside "
                         "it (default 1; for a local folder, the cores)", None, int, setting="COLOPHON_WORKERS",
            minimum=1),
+    Option("--redis", "coordinate a crawl shared by `colophon worker` processes through the Redis at this URL "
+                      "(redis://HOST:6379/0); this process navigates and stores, the workers fetch and read",
+           setting="COLOPHON_REDIS_URL"),
+    Option("--crawl-name", "the name of the shared crawl in Redis (default colophon): workers join it by name",
+           "colophon", setting="COLOPHON_REDIS_CRAWL"),
+    Option("--lease-seconds", "seconds a worker may hold a request without a sign of life before it goes back to "
+                              "the queue (default 30)", 30.0, float, setting="COLOPHON_LEASE_SECONDS", minimum=1),
     Option("--no-autothrottle", "turn AutoThrottle off", switch=True),
     Option("--ignore-robots", "do not obey robots.txt (only for archives you run yourself)", switch=True),
     Option("--user-agent", "the User-Agent header (default names Colophon and --contact)"),
@@ -131,6 +138,10 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "USER_AGENT": args.user_agent or f"Colophon/1.0 (+{args.contact or CONTACT})",
         "DOWNLOAD_WARNSIZE": min(args.max_page_bytes, 2 * 1024 * 1024),
     })
+    if args.redis:
+        # Requests go to the workers through Redis (crawler.distributed); local files stay here.
+        remote = "crawler.distributed.RemoteDownloadHandler"
+        settings["DOWNLOAD_HANDLERS"] = {"http": remote, "https": remote, "file": "crawler.transport.LocalFileHandler"}
     if args.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = args.max_pages
     if args.max_depth:

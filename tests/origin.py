@@ -3,8 +3,8 @@ like a real one (ETag, Last-Modified, 304, HEAD, robots.txt) plus routes that mi
 
     python -m tests.origin --root DIR [--robots TEXT] [--port 0]
 
-prints `PORT <n>` once listening.  `/_stats` reports requests per path and bytes sent;
-`/_reset` clears them.  Fault routes live under `/_faults/`.
+prints `PORT <n>` once listening.  `/_stats` reports requests per path, when each came,
+how many were conditional, and bytes sent; `/_reset` clears them.  Fault routes live under `/_faults/`.
 
     python -m tests.origin --many
 
@@ -45,6 +45,8 @@ class Origin(resource.Resource):
         self.robots = robots
         self.slow = slow
         self.requests: collections.Counter[str] = collections.Counter()
+        self.times: list[float] = []  # when each request came (time.time()), for rate checks
+        self.conditional = 0          # requests with If-None-Match or If-Modified-Since
         self.bytes_sent = 0
         self.flaky: collections.Counter[str] = collections.Counter()
 
@@ -55,12 +57,18 @@ class Origin(resource.Resource):
         path = unquote(request.path.decode("utf-8", "replace"))
         if path == "/_stats":
             request.setHeader(b"content-type", b"application/json")
-            return json.dumps({"requests": self.requests, "bytes": self.bytes_sent}).encode()
+            return json.dumps({"requests": self.requests, "bytes": self.bytes_sent, "times": self.times,
+                               "conditional": self.conditional}).encode()
         if path == "/_reset":
             self.requests.clear()
+            self.times.clear()
+            self.conditional = 0
             self.bytes_sent = 0
             return b"ok"
         self.requests[path] += 1
+        self.times.append(time.time())
+        if request.getHeader(b"if-none-match") or request.getHeader(b"if-modified-since"):
+            self.conditional += 1
         if path.startswith("/_faults/"):
             return self.fault(request, path.removeprefix("/_faults/"))
         if path == "/robots.txt" and self.robots is not None:

@@ -8,18 +8,32 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from crawler.cli import changes, compact, crawl, export, extract, rebuild_state, schedule, schema, serve, validate
+from crawler.cli import (
+    changes,
+    compact,
+    crawl,
+    export,
+    extract,
+    rebuild_state,
+    schedule,
+    schema,
+    serve,
+    validate,
+    worker,
+)
 from crawler.errors import (
     EXIT_ENVIRONMENT,
     EXIT_LOCKED,
     EXIT_OK,
     EXIT_STATE,
+    EXIT_UNAVAILABLE,
     EXIT_USAGE,
+    ServiceUnavailable,
     UsageError,
     environment_message,
 )
 
-COMMANDS = (extract, schema, crawl, changes, compact, schedule, export, serve, rebuild_state, validate)
+COMMANDS = (extract, schema, crawl, worker, changes, compact, schedule, export, serve, rebuild_state, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"colophon: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ServiceUnavailable as error:
+        print(f"colophon: error: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:

@@ -131,6 +131,13 @@ def run(args: argparse.Namespace) -> int:
             Site.for_starts(starts, args.scope, args.root_url)  # every start under the archive root
     except ValueError as error:
         raise UsageError(f"crawl: {error}") from None
+    if args.redis:
+        from crawler.distributed import connect
+
+        try:
+            connect(args.redis).close()  # a bad URL or a Redis that does not answer stops here
+        except ValueError as error:
+            raise UsageError(f"crawl: {error}") from None
     if args.workers is None:
         # A local folder costs no origin anything: read it with every core.
         args.workers = local_cores() if starts and all(s.startswith("file:") for s in starts) else 1

@@ -13,12 +13,11 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import deferred_from_coro
 
-from crawler.extract import Catalogue, Fetch
+from crawler.extract import Catalogue
 from crawler.extract.catalogue import AUTHORS_PATH
 from crawler.failures import FetchRefused, RobotsForbidden, failure_code
-from crawler.harvesters import Harvester
+from crawler.harvesters import HARVESTED, Harvester, header_text, page_fetch
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
@@ -77,8 +76,8 @@ class ArchiveSpider(scrapy.Spider):
         crawler.signals.connect(spider._close_harvester, signal=signals.spider_closed)
         return spider
 
-    def _close_harvester(self, spider: Any = None) -> Any:
-        return deferred_from_coro(self.harvester.close())
+    async def _close_harvester(self, spider: Any = None) -> None:
+        await self.harvester.close()
 
     def adopt(self, run: CrawlRun) -> None:
         """The run this spider navigates (crawler.run.RunOwner opens it)."""
@@ -129,8 +128,8 @@ class ArchiveSpider(scrapy.Spider):
         cached = self.state.recall(AUTHORS_PATH)
         fresh = Catalogue.from_json(response.body) if response.status != 304 else Catalogue()
         if fresh.authors:
-            self.state.remember(AUTHORS_PATH, response.body, _header(response, b"ETag"),
-                                _header(response, b"Last-Modified"))
+            self.state.remember(AUTHORS_PATH, response.body, header_text(response, b"ETag"),
+                                header_text(response, b"Last-Modified"))
             self.catalogue = fresh
         elif cached is not None:
             # Not modified, or empty or broken today: yesterday's names stand.
@@ -206,25 +205,15 @@ class ArchiveSpider(scrapy.Spider):
                                                      response.url, leaf)):
                 yield request
             return
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         page_id = self.site.page_id(response.url)
-        if (content_type and "html" not in content_type and not content_type.startswith("text/plain")
-                and not response.url.lower().endswith((".htm", ".html"))) or page_id is None:
+        fetch = page_fetch(response, stamp)
+        if fetch is None or page_id is None:
             stats.inc_value("colophon/skipped_non_html" if page_id else "colophon/offsite_after_redirect")
             self.state.seen(self.run_id, frontier_id)
             return
-        charset = None
-        if "charset=" in content_type:
-            charset = content_type.split("charset=", 1)[1].split(";")[0].strip()
-        fetch = Fetch(
-            fetched_at=stamp,
-            http_status=response.status if response.url.startswith("http") else None,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
-            charset=charset,
-        )
         url = self.site.canonical(response.url) or response.url
-        harvest = await self.harvester.harvest(response.body, url, page_id, fetch)
+        # Read by a worker of a distributed crawl (crawler.distributed), or here.
+        harvest = response.meta.get(HARVESTED) or await self.harvester.harvest(response.body, url, page_id, fetch)
         record, links = harvest.record, harvest.links
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
@@ -322,7 +311,3 @@ class ArchiveSpider(scrapy.Spider):
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
                        fetch={"fetched_at": now})
 
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

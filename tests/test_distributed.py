@@ -1,0 +1,223 @@
+"""One crawl shared by workers through a real Redis (crawler.distributed): a coordinator and three
+workers publish what a single process publishes; a worker killed with SIGKILL loses nothing; the
+per-host rate holds across workers; an unchanged refresh through workers is all conditional and
+changes nothing; every worker exits on its own; a bad URL or a Redis that does not answer stops
+the command at once."""
+
+from __future__ import annotations
+
+import bisect
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import synthetic
+from tests.support import REPO, origin, origin_stats, problems, published, run_colophon
+
+REDIS_SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")
+FAST = ("--concurrency", "4", "--log-level", "WARNING", "--scope", "site", "--revisit-min", "0",
+        "--progress-every", "0", "--no-autothrottle")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _redis(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """A Redis server on a loopback port, keeping nothing on disk (a restart loses everything)."""
+    assert REDIS_SERVER is not None
+    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of the module's own, on a free loopback port."""
+    port = _free_port()
+    process = _redis(tmp_path_factory.mktemp("redis"), port)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A site of some 130 pages served for the module, and what a single process publishes of it."""
+    folder = tmp_path_factory.mktemp("distributed")
+    root = synthetic.build(folder / "site", authors=2, works=60)
+    with origin(root) as base:
+        single = folder / "single"
+        result = run_colophon("crawl", base, "--out", str(single), *FAST, "--delay", "0")
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield {"base": base, "root": root, "published": published(single)}
+
+
+def _workers(redis_url: str, crawl: str, count: int) -> list[subprocess.Popen[str]]:
+    return [subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--redis", redis_url, "--crawl-name",
+                              crawl, "--concurrency", "4"], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(count)]
+
+
+def _coordinate(redis_url: str, crawl: str, base: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), *FAST,
+                             "--redis", redis_url, "--crawl-name", crawl, *extra], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _ended(workers: list[subprocess.Popen[str]], timeout: float = 30) -> list[tuple[int | None, str]]:
+    """Each worker's exit code and log, once it has exited by itself (None: it had to be killed)."""
+    ended = []
+    for worker in workers:
+        try:
+            _, log = worker.communicate(timeout=timeout)
+            ended.append((worker.returncode, log))
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            ended.append((None, worker.communicate()[1]))
+    return ended
+
+
+def test_a_coordinator_and_three_workers_publish_what_one_process_publishes(
+        redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    workers = _workers(redis_url, "equal", 3)
+    coordinator = _coordinate(redis_url, "equal", site["base"], tmp_path / "out", "--delay", "0")
+    stdout, stderr = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, stdout + stderr
+    for code, log in _ended(workers):
+        assert code == 0, log  # every worker exits by itself once the crawl is over
+        assert "is finished" in log
+    assert published(tmp_path / "out") == site["published"]
+    assert problems(tmp_path / "out") == []
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base = site["base"]
+    before = sum(origin_stats(base)["requests"].values())
+    workers = _workers(redis_url, "kill", 3)
+    coordinator = _coordinate(redis_url, "kill", base, tmp_path / "out", "--delay", "0.02", "--lease-seconds", "2")
+    deadline = time.monotonic() + 60
+    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(workers[0].pid, signal.SIGKILL)  # in the middle of the crawl, holding requests
+    stdout, stderr = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, stdout + stderr
+    assert [code for code, _ in _ended(workers)] == [-signal.SIGKILL, 0, 0]
+    assert published(tmp_path / "out") == site["published"]
+
+
+def test_the_per_host_rate_holds_across_workers(redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base = site["base"]
+    started = time.time()
+    workers = _workers(redis_url, "polite", 3)
+    coordinator = _coordinate(redis_url, "polite", base, tmp_path / "out", "--delay", "0.05", "--max-pages", "60")
+    stdout, stderr = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, stdout + stderr
+    _ended(workers)
+    stats = origin_stats(base)
+    times = sorted(t for t in stats["times"] if t >= started)
+    assert len(times) > 40
+    # At most one request per 50 ms to the host, however many workers: over any second, no more
+    # than the configured rate allows (each request's own arrival jitters with loopback scheduling).
+    busiest = max(bisect.bisect_right(times, start + 1.0) - index for index, start in enumerate(times))
+    assert busiest <= 1.0 / 0.05 + 1, busiest
+    assert len(times) / (times[-1] - times[0]) <= 1.0 / 0.05
+
+
+def test_an_unchanged_refresh_through_workers_is_conditional_and_changes_nothing(
+        redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base, out = site["base"], tmp_path / "out"
+    for _ in ("first crawl", "unchanged refresh"):
+        workers = _workers(redis_url, "refresh", 2)
+        before = origin_stats(base)
+        coordinator = _coordinate(redis_url, "refresh", base, out, "--delay", "0")
+        stdout, stderr = coordinator.communicate(timeout=300)
+        assert coordinator.returncode == 0, stdout + stderr
+        assert [code for code, _ in _ended(workers)] == [0, 0]
+    after = origin_stats(base)
+    pages = sum(after["requests"].values()) - sum(before["requests"].values())
+    conditional = after["conditional"] - before["conditional"]
+    robots_and_missing = 1 + 2  # robots.txt, and the two links that lead nowhere (404s ask nothing)
+    assert conditional >= pages - robots_and_missing - 1 and pages > 100
+    assert "0 added, 0 modified, 0 removed" in stdout
+
+
+@pytest.mark.parametrize(("url", "code", "message"), [
+    ("mongodb://127.0.0.1/", 2, "--redis"),
+    ("redis://127.0.0.1:9/0", 69, "does not answer"),
+])
+def test_a_bad_url_or_a_redis_that_does_not_answer_stops_at_once(url: str, code: int, message: str,
+                                                                 tmp_path: Path) -> None:
+    for command in (["crawl", "--sample", "--out", str(tmp_path / "out"), "--redis", url], ["worker", "--redis", url]):
+        started = time.monotonic()
+        result = run_colophon(*command, timeout=60)
+        assert result.returncode == code, result.stdout + result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert time.monotonic() - started < 15
+
+
+def test_a_coordinator_killed_and_started_again_resumes(redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base, out = site["base"], tmp_path / "out"
+    before = sum(origin_stats(base)["requests"].values())
+    workers = _workers(redis_url, "resume", 2)
+    coordinator = _coordinate(redis_url, "resume", base, out, "--delay", "0.02")
+    deadline = time.monotonic() + 60
+    while sum(origin_stats(base)["requests"].values()) - before < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    coordinator.kill()  # SIGKILL: no publication, requests in the workers' hands
+    coordinator.communicate()
+    again = _coordinate(redis_url, "resume", base, out, "--delay", "0")
+    stdout, stderr = again.communicate(timeout=300)
+    assert again.returncode == 0, stdout + stderr
+    assert "resumed" in stdout  # the run the killed coordinator began, not a new one
+    assert [code for code, _ in _ended(workers)] == [0, 0]  # the workers stayed with the crawl
+    assert published(out) == site["published"]
+
+
+def test_a_redis_that_restarts_empty_mid_crawl_loses_nothing(site: dict[str, Any], tmp_path: Path) -> None:
+    base, port = site["base"], _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _redis(tmp_path, port)
+    try:
+        before = sum(origin_stats(base)["requests"].values())
+        workers = _workers(url, "restart", 2)
+        coordinator = _coordinate(url, "restart", base, tmp_path / "out", "--delay", "0.02")
+        deadline = time.monotonic() + 60
+        while sum(origin_stats(base)["requests"].values()) - before < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.kill()  # everything Redis held is gone: queue, held requests, results, the crawl's state
+        server.wait()
+        time.sleep(1.5)
+        server = _redis(tmp_path, port)
+        stdout, stderr = coordinator.communicate(timeout=300)
+        assert coordinator.returncode == 0, stdout + stderr
+        assert "Redis unreachable" in stderr and "Redis is back" in stderr and "queueing the" in stderr
+        assert [code for code, _ in _ended(workers)] == [0, 0]
+        assert published(tmp_path / "out") == site["published"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
