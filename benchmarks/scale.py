@@ -78,7 +78,7 @@ def build_site(target: Path, pages: int) -> list[str]:
     return made
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -88,7 +88,7 @@ def nginx(site: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     """nginx serving `site` on a loopback port (installed from Debian when missing)."""
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
         subprocess.run(["apt-get", "install", "-y", "nginx-light"], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     work.mkdir(parents=True, exist_ok=True)
     user = "user root;" if os.geteuid() == 0 else ""
     (work / "nginx.conf").write_text(f"""
@@ -176,7 +176,7 @@ def _get(port: int, query: str) -> tuple[float, bytes]:
 
 def oai(out: Path, work: Path) -> dict[str, Any]:
     """`serve` start-up (until it answers Identify), and the first and last ListRecords pages."""
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", str(out), "--port", str(port)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
