@@ -170,7 +170,7 @@ class Page:
 # --- the parse --------------------------------------------------------------------------------------
 def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) -> Page:
     """The page read from its bytes; raises ExtractError when they hold no HTML to read."""
-    if not body.strip():
+    if not body or body.isspace():  # (strip() would copy the page to find out)
         raise ExtractError("empty_body", "the page has no content")
     head = body[:SNIFF_BYTES]
     if head.startswith(BINARY_MAGIC) or (b"\x00" in head and not head.startswith(UTF16_BOMS)):
