@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from crawler.extract.dates import find_date, read_date
 from crawler.extract.document import Block, Element, Page
 from crawler.extract.header import block_heading_text
@@ -29,7 +27,6 @@ from crawler.extract.vocab import (
     LINK_LINE_SHARE,
     NAV_CLASSES,
     NOT_NOTE_TARGETS,
-    NOTE_ANCHOR_ELEMENTS,
     NOTE_CLASSES,
     NOTE_NUMBER,
     NOTES_HEADINGS,
@@ -165,11 +162,14 @@ def note_anchors(page: Page) -> dict[Element, str]:
         return {}
     targets: dict[str, int] = {}  # fragment -> document position of the first link to it
     held: dict[Element, str] = {}
-    for position, el in enumerate(_note_anchor_elements(page.body)):
-        if el.tag == "a":
+    for position, el in enumerate(page.body.iter()):
+        tag = el.tag
+        if tag == "a":
             fragment = _note_fragment(el.get("href"))
             if fragment is not None:
                 targets.setdefault(fragment, position)
+        elif not isinstance(tag, str):
+            continue
         ident, name = el.get("id"), el.get("name")
         if ident is None and name is None:
             continue
@@ -182,9 +182,6 @@ def note_anchors(page: Page) -> dict[Element, str]:
                     held[holder] = key
                 break
     return held
-
-
-_note_anchor_elements = etree.XPath(NOTE_ANCHOR_ELEMENTS)
 
 
 def _note_fragment(href: str | None) -> str | None:

@@ -216,9 +216,6 @@ NOTES_HEADINGS = re.compile(
     r"^\s*anmerkungen\s*$|^\s*references\s*$",
     re.I,
 )
-# The elements that can name or point to a note, in document order: every element with an id or a
-# name, and every link (the rest of the page is never read for notes).
-NOTE_ANCHOR_ELEMENTS = "descendant-or-self::*[@id or @name] | descendant-or-self::a[@href]"
 # Fragments that links to which are navigation, not notes.
 NOT_NOTE_TARGETS = frozenset({"top", "toc", "contents"})
 # The number or mark a note opens with: "1.", "[12]", "(a)", "*".
