@@ -34,6 +34,7 @@ _EDTF_POINT = r"(?:\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|-2[1-
 _EDTF = re.compile(rf"{_EDTF_POINT}(?:/{_EDTF_POINT})?")
 _ISO_639_1 = re.compile(r"[a-z]{2}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_ABSOLUTE_URL = re.compile(r"(?:https?|file)://")
 
 
 def _edtf(value: str | None) -> str | None:
@@ -72,7 +73,7 @@ def _site_path(value: str) -> str:
 
 
 def _absolute_url(value: str) -> str:
-    if not re.match(r"(?:https?|file)://", value):
+    if not _ABSOLUTE_URL.match(value):
         raise PydanticCustomError("url_invalid", "{value!r} is not an absolute URL", {"value": value})
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -39,7 +40,6 @@ def _harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None, f
              with_links: bool) -> Harvest:
     """harvest_page, the links gathered only when ``with_links`` (a caller of harvest never reads them)."""
     fetch = fetch or Fetch()
-    fetched_at = fetch.fetched_at or utc_now()
     page: Page | None = None
     links: list[str] = []
     try:
@@ -48,18 +48,21 @@ def _harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None, f
             links = page_links(page)
         record: Record | Reject = extract_page(page, catalogue, fetch)
     except ExtractError as error:
-        record = Reject(url=url, stage="extract", code=error.code, message=error.message, fetched_at=fetched_at)
+        record = _reject(url, "extract", error.code, error.message, fetch)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        record = Reject(url=url, stage="validate", code=first["type"].replace("-", "_"),
-                        message=f"{where}: {first['msg']}", fetched_at=fetched_at)
+        record = _reject(url, "validate", first["type"].replace("-", "_"), f"{where}: {first['msg']}", fetch)
     except RecursionError:
         # Flattening unwraps nests of repeated elements only: a nest of distinct ones reaches the
         # fallback parse's 2048 levels, deeper than the walks over the tree can recurse.
-        record = Reject(url=url, stage="extract", code="too_deep",
-                        message="the page nests elements too deeply to read", fetched_at=fetched_at)
+        record = _reject(url, "extract", "too_deep", "the page nests elements too deeply to read", fetch)
     return Harvest(record, links, page.removed_characters if page is not None else 0)
+
+
+def _reject(url: str, stage: Literal["extract", "validate"], code: str, message: str, fetch: Fetch) -> Reject:
+    """The Reject of a page that gave no record (the clock read only then: most pages give one)."""
+    return Reject(url=url, stage=stage, code=code, message=message, fetched_at=fetch.fetched_at or utc_now())
 
 
 def harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from crawler.extract.dates import find_date, read_date
 from crawler.extract.document import Block, Element, Page
-from crawler.extract.header import heading_text
+from crawler.extract.header import block_heading_text
 from crawler.extract.series import SeriesSigns, read_series_line, read_trailing_marker
 from crawler.extract.vocab import (
     COLOPHON_CLASSES,
@@ -115,7 +115,7 @@ def read_body(page: Page, start: int, skip: frozenset[int] = frozenset()) -> Bod
         if is_separator(text):
             continue
         if heading:
-            section = heading_text(block.el)
+            section = block_heading_text(block)
             out.sections.append(section)
             if not prose_started:
                 out.series.opening_headings.append(section)

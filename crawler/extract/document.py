@@ -136,7 +136,7 @@ class Block:
     the block is found: every field reads the blocks' text, so none would be spared by reading it
     later."""
 
-    __slots__ = ("anchors", "classes", "el", "tag", "text", "words")
+    __slots__ = ("anchors", "classes", "el", "heading", "tag", "text", "words")
 
     def __init__(self, el: Element, tag: str, text: str) -> None:
         self.el = el
@@ -146,6 +146,7 @@ class Block:
         self.text = text
         self.words = text.count(" ") + 1 if text else 0  # as many as the text has spaces, and one
         self.anchors: Sequence[Anchor] = ()  # in document order (see _read)
+        self.heading: tuple[str, ...] | None = None  # its lines as a heading prints them, once read (see header)
 
 
 @dataclass
@@ -170,7 +171,7 @@ class Page:
 # --- the parse --------------------------------------------------------------------------------------
 def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) -> Page:
     """The page read from its bytes; raises ExtractError when they hold no HTML to read."""
-    if not body.strip():
+    if not body or body.isspace():  # (strip() would copy the page to find out)
         raise ExtractError("empty_body", "the page has no content")
     head = body[:SNIFF_BYTES]
     if head.startswith(BINARY_MAGIC) or (b"\x00" in head and not head.startswith(UTF16_BOMS)):
@@ -230,7 +231,7 @@ def _read(text: str, parser: etree.HTMLParser) -> _Read:
     if tree is None:
         raise ExtractError("parse_error", "the HTML could not be parsed: Document is empty")
     etree.strip_elements(tree, *STRIPPED_ELEMENTS, etree.Comment, with_tail=False)
-    body = tree.find("body")
+    body = next(tree.iterchildren("body"), None)  # as find("body") reads it, without compiling a path
     if body is None:
         body = tree
     # The body's links and images, and the elements that hold a block (a structural element)

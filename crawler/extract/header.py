@@ -73,7 +73,7 @@ class Zone:
     def heading_text(self, index: int) -> str:
         """A candidate's text: a heading's as printed (see heading_lines), a paragraph's as it is."""
         block = self.blocks[index]
-        return heading_text(block.el) if block.tag in HEADINGS else block.text
+        return block_heading_text(block) if block.tag in HEADINGS else block.text
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def title(zone: Zone, dated: DatedHeading | None, surname: str | None, language:
             return None
         # The largest heading is the title: h2 over h3 over h4 ...
         first = min(rest, key=lambda c: (blocks[c].tag, c))
-    lines = heading_lines(blocks[first].el)
+    lines = block_heading_lines(blocks[first])
     # "Report on Tactics and Strategy<br><small>June 30, 1921</small>": the date line printed as the
     # title's last line.
     last_line = _date_line(lines[-1], language) if len(lines) > 1 else None
@@ -191,7 +191,7 @@ def whole_title(zone: Zone, index: int, text: str, date_index: int | None, langu
         block, following = blocks[index], blocks[index + 1]
         if following.tag not in HEADINGS:
             break
-        more = heading_text(following.el)
+        more = block_heading_text(following)
         if not more or NOTES_HEADINGS.match(more) or BARE_NUMBER_HEADING.match(more) \
                 or _date_line(more, language) is not None or _is_date_note(more, language):
             break
@@ -210,9 +210,9 @@ def chapter_title(zone: Zone, index: int, book: str, date_index: int | None, hea
     block = zone.blocks[index]
     if block.tag not in HEADINGS or block.tag == "h1":
         return None
-    text = heading_text(block.el)
+    text = block_heading_text(block)
     under_chapter = CHAPTER_HEADING.match(book) and NUMBERED_SECTION.match(text)
-    lines = heading_lines(block.el)
+    lines = block_heading_lines(block)
     listed = len(lines) >= CHAPTER_LIST_HEADING_LINES and all(CHAPTER_HEADING.match(line) for line in lines)
     # Under a chapter's heading a numbered heading opens a section; a dated article in a series
     # keeps its title over a numbered subtitle ("II. Poincaré …"), and a bare "Part IV" is only a
@@ -228,7 +228,7 @@ def subtitle(zone: Zone, index: int) -> str | None:
     block = zone.blocks[index]
     if block.tag not in HEADINGS or block.tag == "h1":
         return None
-    return heading_text(block.el)
+    return block_heading_text(block)
 
 
 def pretitle(zone: Zone, above: list[int], byline_at: int | None) -> str | None:
@@ -236,13 +236,25 @@ def pretitle(zone: Zone, above: list[int], byline_at: int | None) -> str | None:
     blocks = zone.blocks
     pre = [c for c in above if c != byline_at and not (TITLE_PARAGRAPH_CLASS in blocks[c].classes
                                                         and blocks[c].tag == "p")]
-    return heading_text(blocks[pre[0]].el) if pre else None
+    return block_heading_text(blocks[pre[0]]) if pre else None
 
 
 # --- the lines of a heading -----------------------------------------------------------------------------
-def heading_text(el: Element) -> str:
-    """A heading's text with line breaks as spaces and footnote markers dropped."""
-    return " ".join(heading_lines(el))
+def block_heading_lines(block: Block) -> list[str]:
+    """A heading block's lines (see heading_lines), read once: the header and the body ask for a
+    heading's lines several times."""
+    return list(_block_lines(block))
+
+
+def block_heading_text(block: Block) -> str:
+    """A heading block's text with line breaks as spaces and footnote markers dropped."""
+    return " ".join(_block_lines(block))
+
+
+def _block_lines(block: Block) -> tuple[str, ...]:
+    if block.heading is None:
+        block.heading = tuple(heading_lines(block.el))
+    return block.heading
 
 
 def heading_lines(el: Element) -> list[str]:
@@ -421,7 +433,7 @@ def byline(zone: Zone, at: int | None, heading: Title | None, page_title: str, s
         if block.tag == "p" and TITLE_PARAGRAPH_CLASS in block.classes:
             name = _byline_from_title_paragraph(block)
         else:
-            name = _byline_from_heading(block.el)
+            name = _byline_from_heading(block)
     if name is None and heading is not None:
         name = by_line(zone.blocks, heading.last + 1, zone.limit)
     if name is None:
@@ -473,11 +485,11 @@ def looks_like_name(text: str) -> bool:
     return all(w[0].isupper() or w.lower() in BYLINE_PARTICLES or not w[0].isalpha() for w in words)
 
 
-def _byline_from_heading(el: Element) -> str:
+def _byline_from_heading(block: Block) -> str:
     """The name in a byline heading that also carries something else on a line of its own or
     after a colon ("Rudolf Hilferding:<br>Böhm-Bawerk's Criticism of Marx", "Karl Radek<br>
     <small>Third Congress of the Communist International</small>")."""
-    lines = heading_lines(el)
+    lines = block_heading_lines(block)
     whole = " ".join(lines)
     first = lines[0] if lines else whole
     name = first.split(":", 1)[0].strip(" ,") if ":" in first else first.strip(" ,")

@@ -34,7 +34,8 @@ def index_entries(page: Page) -> list[IndexEntry]:
     here = urldefrag(page.url)[0]
     seen: set[str] = set()
     for block in page.blocks:
-        if block.tag == "hr" or not block.classes.isdisjoint(INDEX_SKIP_CLASSES):
+        # A block without links lists no page (each link of its lines is one of its anchors).
+        if not block.anchors or block.tag == "hr" or not block.classes.isdisjoint(INDEX_SKIP_CLASSES):
             continue
         lines = split_lines(block.el, label_tags=False)
         context_date: DateValue | None = None
@@ -74,7 +75,7 @@ def index_entries(page: Page) -> list[IndexEntry]:
 
 def _cell_date(block: Block, language: str) -> DateValue | None:
     """The date in the table cell before the block's own (an index laid out as date | title)."""
-    cell = next((a for a in block.el.iterancestors() if a.tag == "td"), None)
+    cell = next(block.el.iterancestors("td"), None)
     if cell is None and block.el.tag == "td":
         cell = block.el
     if cell is None:

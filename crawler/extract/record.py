@@ -10,7 +10,7 @@ from crawler.extract.catalogue import Catalogue
 from crawler.extract.colophon import Colophon, colophon_blocks, read_colophon
 from crawler.extract.dates import url_date
 from crawler.extract.document import Page, parse_page
-from crawler.extract.header import Header, heading_text, read_header
+from crawler.extract.header import Header, block_heading_text, read_header
 from crawler.extract.index import index_entries
 from crawler.extract.kind import page_kind
 from crawler.extract.navigation import contents_links, part_of
@@ -116,7 +116,7 @@ def index_title(page: Page, header: Header, kind: str) -> str:
     title = header.title
     if kind == "author_index" or title is None:
         h1 = next((b for b in page.blocks if b.tag == "h1" and b.text), None)
-        title = heading_text(h1.el) if h1 is not None else title
+        title = block_heading_text(h1) if h1 is not None else title
     if title is None:
         paragraph = next((b for b in page.blocks if TITLE_PARAGRAPH_CLASS in b.classes and b.text), None)
         title = paragraph.text if paragraph is not None else (page.page_title or page.id)
