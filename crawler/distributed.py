@@ -7,32 +7,45 @@ downloader middleware has passed it (scope, robots.txt, the conditional headers 
 put on a queue in Redis, and its response comes back from whichever worker fetched it. Redirects,
 retries, robots.txt and 304s are the coordinator's as before; the per-host delay and concurrency of
 its downloader hold for all workers together, and each worker also takes its turn from a per-host
-limiter in Redis before it sends a request, so the spacing holds at the origin itself.
+limiter in Redis right before it sends a request, so the spacing holds at the origin itself.
 
 A worker (`colophon worker --redis URL`) takes a request with a lease, fetches it with Scrapy's
 own HTTP handler, reads the page when the coordinator asked (the page's record travels back with
 its response, so the coordinator's core is spent on navigating and storing), and puts the result
 on a stream. A lease a worker does not renew (the worker was killed, its machine lost) returns its
-request to the queue; a result the coordinator already has is dropped, so no page is read into the
-dataset twice. When the crawl is over the coordinator marks it finished and every worker exits 0.
+request to the queue; a worker that is stopped returns what it holds at once. A request whose
+result does not come within its deadline (its download timeout, the lease and the host's turns)
+fails as a timeout, which the coordinator's retries take up; a result the coordinator already has
+is dropped, so no page is read into the dataset twice. Whatever arrives on the stream is checked
+before it is used: an unreadable entry is logged and dropped, never a crash, and a failure a
+worker reports becomes one of a fixed list of exception types. One coordinator owns a crawl name
+at a time. When its run ends the coordinator marks the crawl finished and every worker exits 0; a
+coordinator that is interrupted marks it stopped, and the workers wait for the next one.
 
 The dispatch queue is scrapy-redis's FIFO queue (its keys, length, push), extended with leases:
-scrapy-redis pops a request for good, and a worker killed with it loses it.
+scrapy-redis pops a request for good, and a worker killed with it loses it. The lease scripts name
+keys they compute (a worker's lists), so they are for a single Redis, not Redis Cluster.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
+import contextlib
+import functools
+import hashlib
 import logging
+import queue as queues
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy_redis.queue import FifoQueue
@@ -41,55 +54,104 @@ from twisted.internet.task import LoopingCall
 
 from crawler.errors import ServiceUnavailable
 from crawler.extract import Harvest
+from crawler.failures import TooLarge
 from crawler.harvesters import HARVESTED
+from crawler.options import FINISH_REASONS, redact
 from models import Index, OtherPage, Reject, Work
+from output.state import RunLocked
 
 logger = logging.getLogger(__name__)
 
 CRAWL = "colophon"          # the default name of a crawl: the prefix of its keys in Redis
 LEASE_SECONDS = 30.0        # how long a worker may hold a request without renewing its lease
+MIN_LEASE_SECONDS = 1.0     # the shortest lease (a worker renews it BEATS_PER_LEASE times within it)
+BEATS_PER_LEASE = 4
+TICK_SECONDS = 1.0          # the coordinator's upkeep: expired leases, deadlines, its claim, a restarted Redis
+OWNER_SECONDS = 10.0        # a coordinator's claim on its crawl's name lapses this long after its last upkeep
+DEADLINE_SLACK = 10.0       # seconds a result may take beyond its download timeout, lease and turns
 RESULTS_BATCH = 64          # results read from the stream at a time
+DISPATCH_BATCH = 256        # requests queued in one round trip at most
 WAIT_SECONDS = 1.0          # how long a blocking read waits before looking again
 RECONNECT_CAP = 10.0        # seconds: the longest wait between two attempts to reach Redis
+DEAD_LETTERS = 1000         # unreadable queue entries kept for inspection (`CRAWL:dead`)
+MESSAGE_CHARS = 2000        # the longest failure message that travels
 RECORDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (Work, Index, OtherPage, Reject)}
-# The failures a worker may report, by module: rebuilt as the same exception type on the coordinator
-# (crawler.failures classifies failures by type); anything else is reported as a plain error.
-FAILURE_MODULES = ("twisted.", "scrapy.", "crawler.", "builtins")
+SCHEMES = ("redis", "rediss", "unix")
 
 
 class RedisUnavailable(ServiceUnavailable):
     """Redis could not be reached when the command started."""
 
 
+class CrawlTaken(RunLocked):
+    """Another live coordinator runs the crawl of that name on this Redis."""
+
+
+class WorkerFailure(ConnectionError):
+    """A failure a worker reported of a type the coordinator does not rebuild (retried as any OSError)."""
+
+
+class UnreadableResult(ConnectionError):
+    """What came back for a request could not be read (retried as any OSError)."""
+
+
 def keys(crawl: str) -> dict[str, str]:
     prefix = f"{crawl}:"
-    return {name: prefix + name for name in ("queue", "workers", "results", "state", "catalogue")}
+    return {name: prefix + name
+            for name in ("queue", "workers", "results", "state", "catalogue", "owner", "dead")}
 
 
 def connect(url: str, timeout: float = 5.0) -> Any:
-    """A client of the Redis at ``url``, checked once: a bad URL is a ValueError, a Redis that does
-    not answer within ``timeout`` is RedisUnavailable, each with a message naming the URL."""
+    """A client of the Redis at ``url``, checked once. A bad URL, or a Redis that refuses it (a wrong
+    password, a database it does not have), is a ValueError; a Redis that does not answer within
+    ``timeout`` is RedisUnavailable. Each message names the URL, its password hidden."""
     import redis
 
+    shown = redact(url)
     try:
+        urlsplit_checked(url)
         client = redis.Redis.from_url(url, socket_timeout=timeout + WAIT_SECONDS + 5,
                                       socket_connect_timeout=timeout, health_check_interval=30)
     except ValueError as error:
-        raise ValueError(f"--redis {url!r}: {error}") from None
+        raise ValueError(f"--redis {shown!r}: {error}") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
             client.ping()
             return client
+        except (redis.AuthenticationError, redis.ResponseError) as error:
+            client.close()
+            raise ValueError(f"--redis {shown!r}: Redis refused it ({error})") from None
         except redis.RedisError as error:
             if time.monotonic() >= deadline:
-                raise RedisUnavailable(f"Redis at {url} does not answer ({error})") from None
+                client.close()
+                raise RedisUnavailable(f"Redis at {shown} does not answer ({error})") from None
             time.sleep(0.2)
+
+
+def urlsplit_checked(url: str) -> Any:
+    """The parts of a Redis URL, or a ValueError naming what is wrong with it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise ValueError("not a redis://, rediss:// or unix:// URL")
+    if parts.scheme != "unix":
+        if not parts.hostname:
+            raise ValueError("the URL names no host")
+        parts.port  # noqa: B018 - a port that is not a number raises here
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ValueError(f"the database {database!r} is not a number")
+    elif not parts.path:
+        raise ValueError("the URL names no socket")
+    return parts
 
 
 def patiently(what: str, action: Callable[[], Any], stopping: Callable[[], bool] = lambda: False) -> Any:
     """``action`` until Redis answers it: a connection lost (Redis restarting, a network cut) is
-    logged once, waited out with growing pauses, and logged again when Redis is back."""
+    logged once, waited out with growing pauses, and logged again when Redis is back. Once
+    ``stopping`` says so, the connection error is raised instead."""
     import redis
 
     pause, failing = 0.2, False
@@ -110,12 +172,57 @@ def patiently(what: str, action: Callable[[], Any], stopping: Callable[[], bool]
         return result
 
 
+# --- one owner of a crawl's name ----------------------------------------------------------------------
+_OWN = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+_DISOWN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def own(server: Any, crawl: str, owner: str) -> bool:
+    """Renew (or take, when nobody holds it) the claim of ``owner`` on the crawl's name."""
+    return bool(server.eval(_OWN, 1, keys(crawl)["owner"], owner, int(OWNER_SECONDS * 1000)))
+
+
+def disown(server: Any, crawl: str, owner: str) -> None:
+    server.eval(_DISOWN, 1, keys(crawl)["owner"], owner)
+
+
+def claim(server: Any, crawl: str, owner: str, wait: float = OWNER_SECONDS + 2 * TICK_SECONDS) -> None:
+    """Own the crawl's name for ``owner``, or CrawlTaken. A claim whose holder keeps renewing it is a
+    live coordinator (refused as soon as a renewal is seen); one left by a coordinator that was
+    killed lapses within OWNER_SECONDS, and is waited for."""
+    key = keys(crawl)["owner"]
+    deadline = time.monotonic() + wait
+    refused = CrawlTaken(f"another coordinator is running crawl {crawl!r} on this Redis: stop it first, or give "
+                         "this crawl another --crawl-name")
+    last, told = None, False
+    while not own(server, crawl, owner):
+        left = int(server.pttl(key))
+        if (last is not None and left > last) or time.monotonic() >= deadline:  # renewed: alive
+            raise refused
+        if not told:
+            logger.warning("crawl %r is claimed by another coordinator; waiting up to %.0f s for its claim to "
+                           "lapse", crawl, wait)
+            told = True
+        last = left
+        time.sleep(0.25)
+
+
+# --- the queue with leases ---------------------------------------------------------------------------
 class LeasedQueue(FifoQueue):  # type: ignore[misc]
     """scrapy-redis's FIFO queue of requests, whose pop is a lease (Redis's reliable-queue
     pattern): a worker moves the request it takes into a list of its own (`held:WORKER`, one
     blocking BLMOVE), and removes it only in the transaction that reports its result. A worker
     keeps a key alive (`alive:WORKER`, expiring after the lease time) while it works; the
-    coordinator returns to the head of the queue whatever a worker whose key expired still held."""
+    coordinator returns to the head of the queue whatever a worker whose key expired still held,
+    and a worker that stops returns what it holds itself."""
 
     _REAP = """
     local returned = 0
@@ -128,6 +235,13 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
     end
     return returned
     """
+    _RELEASE = """
+    local returned = 0
+    while redis.call('LMOVE', KEYS[3], KEYS[1], 'LEFT', 'RIGHT') do returned = returned + 1 end
+    redis.call('SREM', KEYS[2], ARGV[1])
+    redis.call('DEL', KEYS[4])
+    return returned
+    """
 
     def __init__(self, server: Any, crawl: str = CRAWL) -> None:
         self.names = keys(crawl)
@@ -135,9 +249,10 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
         self.server = server
         self.key = self.names["queue"]
         self._reap = server.register_script(self._REAP)
+        self._release = server.register_script(self._RELEASE)
 
-    def _encode_request(self, request: dict[str, Any]) -> bytes:  # a message, not a Scrapy request
-        return orjson.dumps(request)
+    def _encode_request(self, request: dict[str, Any] | bytes) -> bytes:  # a message, not a Scrapy request
+        return request if isinstance(request, bytes) else orjson.dumps(request)
 
     def held(self, worker: str) -> str:
         return f"{self.prefix}held:{worker}"
@@ -161,9 +276,34 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
         pipe.lrem(self.held(worker), 1, item)
         pipe.execute()
 
+    def bury(self, worker: str, item: bytes, why: str) -> None:
+        """An entry no worker can read, out of the worker's hands and kept aside (the newest few)."""
+        pipe = self.server.pipeline(transaction=True)
+        pipe.lrem(self.held(worker), 1, item)
+        pipe.lpush(self.names["dead"], orjson.dumps({"entry": item.decode("utf-8", "replace"), "why": why}))
+        pipe.ltrim(self.names["dead"], 0, DEAD_LETTERS - 1)
+        pipe.execute()
+
+    def release(self, worker: str) -> int:
+        """What ``worker`` holds, back at the head of the queue, and the worker forgotten."""
+        return int(self._release(keys=[self.key, self.names["workers"], self.held(worker),
+                                       f"{self.prefix}alive:{worker}"], args=[worker]))
+
     def reap(self) -> int:
         """Return to the queue what every worker that stopped signalling still held."""
         return int(self._reap(keys=[self.key, self.names["workers"]], args=[self.prefix]))
+
+    def queued(self, item: bytes) -> bool:
+        """Whether ``item`` still waits in the queue (no worker has taken it)."""
+        return self.server.lpos(self.key, item) is not None
+
+    def forget(self, item: bytes) -> None:
+        """``item`` out of the queue and out of every worker's hands."""
+        pipe = self.server.pipeline(transaction=False)
+        pipe.lrem(self.key, 0, item)
+        for worker in self.server.smembers(self.names["workers"]):
+            pipe.lrem(self.held(worker.decode()), 0, item)
+        pipe.execute()
 
     def outstanding(self) -> int:
         return sum(int(self.server.llen(self.held(w.decode()))) for w in self.server.smembers(self.names["workers"]))
@@ -174,36 +314,109 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
 
 
 # --- what travels: a request to fetch, and what came of it ------------------------------------------
-def request_message(request: Request, token: str, epoch: int, read: dict[str, str] | None,
-                    catalogue: str | None, delay: float) -> dict[str, Any]:
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Reading(_Message):
+    """What a worker needs to read the page: its id and canonical URL."""
+
+    page_id: str
+    url: str
+
+
+class RequestMessage(_Message):
+    """A request as it waits in the queue (made by the coordinator, checked by the worker)."""
+
+    token: str = Field(min_length=1, max_length=64)
+    epoch: int
+    url: str = Field(pattern=r"^https?://")
+    method: str = Field("GET", pattern=r"^[A-Z]{1,16}$")
+    headers: list[tuple[str, str]] = []
+    body: str = ""                              # base64
+    timeout: float | None = Field(None, gt=0)
+    maxsize: int | None = Field(None, ge=0)
+    warnsize: int | None = Field(None, ge=0)
+    read: Reading | None = None
+    catalogue: str | None = None
+    delay: float = Field(0.0, ge=0)
+
+
+class FailureMessage(_Message):
+    type: str
+    message: str = ""
+
+
+class HarvestMessage(_Message):
+    type: Literal["Work", "Index", "OtherPage", "Reject"]
+    record: dict[str, Any]
+    links: list[str] = []
+    removed_characters: int = Field(0, ge=0)
+
+
+class ResultMessage(_Message):
+    """What a worker reports: the response (and the page's record, when it read it), or a failure."""
+
+    token: str
+    epoch: int
+    url: str | None = None
+    status: int | None = Field(None, ge=100, le=599)
+    headers: list[tuple[str, str]] = []
+    body: str = ""                              # base64
+    protocol: str | None = None
+    harvest: HarvestMessage | None = None
+    error: FailureMessage | None = None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stream entry that is not a result: dropped, and the request it names (if any) asked again."""
+
+    token: str | None
+    epoch: int | None
+    why: str
+
+
+def _headers(headers: Headers) -> list[list[str]]:
+    return [[k.decode("latin-1"), v.decode("latin-1")] for k, vs in headers.items() for v in vs]
+
+
+def request_message(request: Request, token: str, epoch: int, read: dict[str, str] | None, catalogue: str | None,
+                    delay: float, timeout: float | None = None, maxsize: int | None = None,
+                    warnsize: int | None = None) -> dict[str, Any]:
+    """The queue's form of a request; the size limits and the timeout are the coordinator's own (its
+    settings, or the request's meta), so a worker enforces what the crawl was asked for."""
+    meta = request.meta
     return {
         "token": token, "epoch": epoch, "url": request.url, "method": request.method,
-        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, vs in request.headers.items() for v in vs],
+        "headers": _headers(request.headers),
         "body": base64.b64encode(request.body).decode("ascii") if request.body else "",
-        "timeout": request.meta.get("download_timeout"), "maxsize": request.meta.get("download_maxsize"),
-        "read": read, "catalogue": catalogue, "delay": delay,
+        "timeout": meta.get("download_timeout", timeout), "maxsize": meta.get("download_maxsize", maxsize),
+        "warnsize": meta.get("download_warnsize", warnsize), "read": read, "catalogue": catalogue, "delay": delay,
     }
 
 
-def worker_request(message: dict[str, Any]) -> Request:
+def worker_request(message: RequestMessage) -> Request:
     meta: dict[str, Any] = {"message": message, "dont_redirect": True, "dont_retry": True,
                             "handle_httpstatus_all": True, "dont_obey_robotstxt": True}
-    if message.get("timeout"):
-        meta["download_timeout"] = message["timeout"]
-    if message.get("maxsize") is not None:
-        meta["download_maxsize"] = message["maxsize"]
+    if message.timeout:
+        meta["download_timeout"] = message.timeout
+    if message.maxsize is not None:
+        meta["download_maxsize"] = message.maxsize
+    if message.warnsize is not None:
+        meta["download_warnsize"] = message.warnsize
     headers = Headers()
-    for name, value in message["headers"]:
+    for name, value in message.headers:
         headers.appendlist(name, value)
-    return Request(message["url"], method=message["method"], headers=headers,
-                   body=base64.b64decode(message["body"]) if message["body"] else b"", meta=meta,
+    return Request(message.url, method=message.method, headers=headers,
+                   body=base64.b64decode(message.body, validate=True) if message.body else b"", meta=meta,
                    dont_filter=True)
 
 
-def response_result(message: dict[str, Any], response: Response, harvest: Harvest | None) -> dict[str, Any]:
+def response_result(message: RequestMessage, response: Response, harvest: Harvest | None) -> dict[str, Any]:
     return {
-        "token": message["token"], "epoch": message["epoch"], "url": response.url, "status": response.status,
-        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, vs in response.headers.items() for v in vs],
+        "token": message.token, "epoch": message.epoch, "url": response.url, "status": response.status,
+        "headers": _headers(response.headers),
         "body": base64.b64encode(response.body).decode("ascii"), "protocol": response.protocol,
         "harvest": None if harvest is None else {
             "type": type(harvest.record).__name__, "record": harvest.record.model_dump(mode="json"),
@@ -211,44 +424,101 @@ def response_result(message: dict[str, Any], response: Response, harvest: Harves
     }
 
 
-def failure_result(message: dict[str, Any], error: BaseException) -> dict[str, Any]:
-    kind = type(error)
-    return {"token": message["token"], "epoch": message["epoch"],
-            "error": {"type": f"{kind.__module__}.{kind.__qualname__}", "message": str(error)}}
+def _qualified(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def rebuilt_failure(error: dict[str, str]) -> BaseException:
-    """The worker's failure as the same exception type (from the known modules only)."""
-    module, _, name = error["type"].rpartition(".")
-    if module.startswith(FAILURE_MODULES):
+@cache
+def known_failures() -> dict[str, type[BaseException]]:
+    """The failures that travel by type: the download errors Scrapy retries (its own default list)
+    and those crawler.failures turns into reject codes. Rebuilt from this table only: a name from a
+    worker is never imported."""
+    from scrapy.settings.default_settings import RETRY_EXCEPTIONS
+    from scrapy.utils.misc import load_object
+
+    from crawler import failures
+
+    named: list[Any] = [load_object(k) if isinstance(k, str) else k for k in RETRY_EXCEPTIONS]
+    kinds: list[type[BaseException]] = [kind for kind in named if isinstance(kind, type)]
+    kinds += [kind for types, _ in failures.DOWNLOAD_FAILURES for kind in types]
+    kinds += [kind for kind in vars(failures).values()
+              if isinstance(kind, type) and issubclass(kind, failures.FetchRefused)]
+    return {_qualified(kind): kind for kind in kinds}
+
+
+def failure_result(message: RequestMessage, error: BaseException) -> dict[str, Any]:
+    """A failure as it travels: the nearest type of it the coordinator rebuilds, and its message."""
+    known = known_failures()
+    kind = next((k for k in type(error).__mro__ if _qualified(k) in known), type(error))
+    return {"token": message.token, "epoch": message.epoch,
+            "error": {"type": _qualified(kind), "message": str(error)[:MESSAGE_CHARS]}}
+
+
+def rebuilt_failure(error: FailureMessage) -> BaseException:
+    """The worker's failure as the same exception type, when it is one of known_failures()."""
+    kind = known_failures().get(error.type)
+    text = error.message[:MESSAGE_CHARS]
+    if kind is not None:
         try:
-            kind = getattr(importlib.import_module(module), name)
-            if isinstance(kind, type) and issubclass(kind, Exception):
-                try:
-                    return kind(error["message"])
-                except TypeError:
-                    return kind()
-        except (ImportError, AttributeError):
-            pass
-    return ConnectionError(f"{error['type']}: {error['message']}")
+            return kind(text)
+        except TypeError:
+            return kind()
+    return WorkerFailure(f"{error.type[:200]}: {text}")
 
 
-def result_response(request: Request, result: dict[str, Any]) -> Response:
+def result_response(request: Request, result: ResultMessage, maxsize: int = 0) -> Response | BaseException:
+    """The response a result carries, for ``request`` (never for another URL), with the page's
+    record when the worker read a 2xx page; or the failure it reports. ValueError: unreadable."""
+    if result.error is not None:
+        return rebuilt_failure(result.error)
+    if result.status is None or result.url is None:
+        raise ValueError("neither a response nor a failure")
+    if result.url != request.url:
+        raise ValueError(f"a response for {result.url!r}, not for {request.url!r}")
+    body = base64.b64decode(result.body, validate=True)
+    limit = request.meta.get("download_maxsize", maxsize)
+    if limit and len(body) > limit:
+        return TooLarge(f"the body has {len(body)} bytes, more than the size limit of {limit}")
     headers = Headers()
-    for name, value in result["headers"]:
+    for name, value in result.headers:
         headers.appendlist(name, value)
-    body = base64.b64decode(result["body"])
-    cls = responsetypes.from_args(headers=headers, url=result["url"], body=body)
-    return cls(url=result["url"], status=result["status"], headers=headers, body=body, request=request,
-               protocol=result.get("protocol"))
+    cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
+    response = cls(url=request.url, status=result.status, headers=headers, body=body, request=request,
+                   protocol=result.protocol)
+    if result.harvest is not None and 200 <= result.status < 300:
+        harvested = result.harvest
+        record = RECORDS[harvested.type].model_validate(harvested.record)
+        request.meta[HARVESTED] = Harvest(record, list(harvested.links), harvested.removed_characters)
+    return response
 
 
-def result_harvest(result: dict[str, Any]) -> Harvest | None:
-    harvested = result.get("harvest")
-    if not harvested or harvested.get("type") not in RECORDS:
-        return None
-    record = RECORDS[harvested["type"]].model_validate(harvested["record"])
-    return Harvest(record, [str(link) for link in harvested["links"]], int(harvested["removed_characters"]))
+def decode_result(raw: bytes | None) -> ResultMessage | Unreadable:
+    """A stream entry as a result, or what is known of it when it is not one."""
+    try:
+        if raw is None:
+            raise ValueError("an entry without a result")
+        return ResultMessage.model_validate_json(raw)
+    except ValueError as error:
+        token = epoch = None
+        try:
+            value = orjson.loads(raw or b"")
+            if isinstance(value, dict):
+                token = value.get("token") if isinstance(value.get("token"), str) else None
+                epoch = value.get("epoch") if isinstance(value.get("epoch"), int) else None
+        except orjson.JSONDecodeError:
+            pass
+        return Unreadable(token, epoch, problem(error))
+
+
+def problem(error: ValueError) -> str:
+    """What is wrong with a message, in one short line."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where + ': ' if where else ''}{first['msg']}"[:300]
+    return " ".join(str(error).split())[:300]
 
 
 def reading(spider: Any, request: Request) -> dict[str, str] | None:
@@ -261,6 +531,7 @@ def reading(spider: Any, request: Request) -> dict[str, str] | None:
     return {"page_id": page_id, "url": url} if page_id and url else None
 
 
+# --- the coordinator ---------------------------------------------------------------------------------
 class RemoteDownloadHandler:
     """The coordinator's download handler for http and https (one Coordinator for both): requests
     go to the workers through Redis, responses come back from them."""
@@ -278,34 +549,58 @@ class RemoteDownloadHandler:
         return await self.coordinator.fetch(request)
 
     async def close(self) -> None:
-        self.coordinator.finish()
+        """The coordinator finishes when the engine stops (it knows then why the run ended)."""
+
+
+@dataclass
+class _Waiting:
+    deferred: defer.Deferred[Response]
+    request: Request
+    data: bytes                     # the request as queued
+    deadline: float                 # time.monotonic() by which its result is due
+
+
+@dataclass
+class _Upkeep:
+    returned: int = 0
+    queued: list[str] = field(default_factory=list)      # overdue, but no worker has taken them yet
+    overdue: list[str] = field(default_factory=list)     # taken, and no result in time
+    taken_over: bool = False
 
 
 class Coordinator:
-    """The coordinator's side of the crawl in Redis: the queue it fills, the results it reads, the
-    leases of stopped workers it returns, and the crawl's state the workers follow."""
+    """The coordinator's side of the crawl in Redis: the queue it fills (from a thread of its own),
+    the results it reads (another thread), and its upkeep each second: the leases of stopped workers
+    returned, requests past their deadline failed as timeouts, its claim on the crawl's name renewed,
+    and the crawl's state put back when Redis lost it."""
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Any, server: Any = None) -> None:
         settings = crawler.settings
         self.crawler = crawler
         self.url = settings.get("COLOPHON_REDIS_URL")
         self.crawl = settings.get("COLOPHON_REDIS_CRAWL") or CRAWL
-        self.lease_seconds = settings.getfloat("COLOPHON_LEASE_SECONDS", LEASE_SECONDS)
+        self.owner = settings.get("COLOPHON_REDIS_OWNER") or uuid.uuid4().hex
+        self.lease_seconds = max(MIN_LEASE_SECONDS, settings.getfloat("COLOPHON_LEASE_SECONDS", LEASE_SECONDS))
         self.delay = settings.getfloat("DOWNLOAD_DELAY")
-        self.server = connect(self.url)
+        self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
+        self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        self.warnsize = settings.getint("DOWNLOAD_WARNSIZE")
+        self.per_host = max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+        self.server = server if server is not None else connect(self.url)
         self.names = keys(self.crawl)
         self.queue = LeasedQueue(self.server, self.crawl)
-        self.waiting: dict[str, tuple[defer.Deferred[Response], Request, dict[str, Any]]] = {}
-        self.catalogue_digest: str | None = None
+        self.waiting: dict[str, _Waiting] = {}
+        self.outbox: queues.SimpleQueue[bytes | tuple[str, bytes] | None] = queues.SimpleQueue()
+        self.catalogue_of: Any = None
+        self.catalogue: tuple[str, bytes] | None = None      # (digest, data) of the catalogue workers read with
         self.stopping = False
+        self.reason: str | None = None
+        self.idle_told = 0.0
+        self.call_in_reactor: Callable[..., Any] = _call_from_thread
+        claim(self.server, self.crawl, self.owner)
+        self.run_id = self._run_id()
         self.epoch = self._begin()
-        self.reader = threading.Thread(target=self._read_results, name="colophon-results", daemon=True)
-        self.reader.start()
-        self.reaper = LoopingCall(self._reap)
-        self.reaper.start(max(0.5, self.lease_seconds / 4), now=False)
-        from scrapy import signals
-
-        crawler.signals.connect(self.finish, signal=signals.engine_stopped)
+        self.ticker: LoopingCall | None = None
 
     @classmethod
     def of(cls, crawler: Any) -> Coordinator:
@@ -313,8 +608,22 @@ class Coordinator:
         coordinator: Coordinator | None = getattr(crawler, "_colophon_coordinator", None)
         if coordinator is None:
             coordinator = cls(crawler)
+            coordinator.start()
             crawler._colophon_coordinator = coordinator
         return coordinator
+
+    def start(self) -> None:
+        from scrapy import signals
+
+        for target, name in ((self._read_results, "colophon-results"), (self._dispatch, "colophon-dispatch")):
+            threading.Thread(target=target, name=name, daemon=True).start()
+        self.ticker = LoopingCall(self._tick)
+        self.ticker.start(TICK_SECONDS, now=False)
+        self.crawler.signals.connect(self._closed, signal=signals.spider_closed)
+        self.crawler.signals.connect(self.finish, signal=signals.engine_stopped)
+
+    def _run_id(self) -> str:
+        return str(self.server.info("server").get("run_id", ""))
 
     def _begin(self) -> int:
         """A new epoch of the crawl: whatever an earlier coordinator left (queue, leases, results)
@@ -323,7 +632,7 @@ class Coordinator:
         self.server.delete(self.names["catalogue"])
         epoch = int(self.server.hincrby(self.names["state"], "epoch", 1))
         self._announce(epoch)
-        logger.info("coordinating crawl %r (epoch %d) on %s", self.crawl, epoch, self.url)
+        logger.info("coordinating crawl %r (epoch %d) on %s", self.crawl, epoch, redact(self.url or ""))
         return epoch
 
     def _announce(self, epoch: int) -> None:
@@ -338,79 +647,122 @@ class Coordinator:
         self.server.hset(self.names["state"], mapping={"status": "running", "lease": self.lease_seconds,
                                                        "epoch": epoch})
 
-    def _restore(self) -> None:
-        """Redis came back without the crawl (restarted with nothing kept): the state, the results
-        group and the catalogue again, and every request still waiting for its response queued again
-        (a second answer to one already answered is dropped)."""
-        if self.server.hget(self.names["state"], "epoch") is not None:
-            return
-        logger.warning("Redis lost the crawl's state (restarted without persistence?); queueing the %d "
-                       "requests in flight again", len(self.waiting))
-        self._announce(self.epoch)
-        self.catalogue_digest = None
-        for _, _, message in list(self.waiting.values()):
-            if message.get("catalogue"):
-                message["catalogue"] = self._catalogue(self.crawler.spider)
-            self.queue.push(message)
-        self.crawler.stats.inc_value("colophon/redis_restored")
+    # requests out
+    def prepare(self, request: Request) -> tuple[str, bytes]:
+        """A token and the queue's form of ``request``. A record read for an earlier response (the
+        redirect or the failed attempt this request follows) is not this one's: it is dropped."""
+        request.meta.pop(HARVESTED, None)
+        token = uuid.uuid4().hex
+        read = reading(self.crawler.spider, request)
+        message = request_message(request, token, self.epoch, read, self._catalogue() if read else None,
+                                  self.delay, self.timeout, self.maxsize, self.warnsize)
+        return token, orjson.dumps(message)
 
-    def _catalogue(self, spider: Any) -> str | None:
-        """The catalogue the workers read pages with, kept in Redis once under its digest."""
-        catalogue = getattr(spider, "catalogue", None)
-        if catalogue is None:
-            return None
-        data = orjson.dumps(catalogue.authors, option=orjson.OPT_SORT_KEYS)
-        import hashlib
-
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if digest != self.catalogue_digest:
-            patiently("storing the catalogue", lambda: self.server.hset(self.names["catalogue"], digest, data))
-            self.catalogue_digest = digest
-        return digest
+    def deadline_seconds(self, request: Request) -> float:
+        """How long a result may take once its request is queued: the download timeout, a lease (a
+        worker that stops is noticed within it), the host's turns ahead of it, and some slack."""
+        timeout = float(request.meta.get("download_timeout") or self.timeout or 0)
+        return float(timeout + self.lease_seconds + self.per_host * self.delay + DEADLINE_SLACK)
 
     async def fetch(self, request: Request) -> Response:
         from scrapy.utils.defer import maybe_deferred_to_future
 
-        spider = self.crawler.spider
-        token = uuid.uuid4().hex
-        read = reading(spider, request)
-        message = request_message(request, token, self.epoch, read,
-                                  self._catalogue(spider) if read else None, self.delay)
+        token, data = self.prepare(request)
         deferred: defer.Deferred[Response] = defer.Deferred()
-        self.waiting[token] = (deferred, request, message)
-        patiently("queueing a request", lambda: self.queue.push(message))
+        self.waiting[token] = _Waiting(deferred, request, data, time.monotonic() + self.deadline_seconds(request))
+        self.outbox.put(data)
         try:
             return await maybe_deferred_to_future(deferred)
         finally:
             self.waiting.pop(token, None)
 
+    def _catalogue(self) -> str | None:
+        """The digest of the catalogue the workers read pages with (stored in Redis once under it)."""
+        catalogue = getattr(self.crawler.spider, "catalogue", None)
+        if catalogue is None:
+            return None
+        if catalogue is not self.catalogue_of or self.catalogue is None:
+            data = orjson.dumps(catalogue.authors, option=orjson.OPT_SORT_KEYS)
+            self.catalogue = (hashlib.sha256(data).hexdigest()[:16], data)
+            self.catalogue_of = catalogue
+            self.outbox.put(self.catalogue)  # ahead of the requests that name it
+        return self.catalogue[0]
+
+    def _dispatch(self) -> None:
+        """A thread that queues what fetch() hands it, in order, many requests a round trip."""
+        while True:
+            first = self.outbox.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < DISPATCH_BATCH:
+                try:
+                    item = self.outbox.get_nowait()
+                except queues.Empty:
+                    break
+                if item is None:
+                    self.outbox.put(None)
+                    break
+                batch.append(item)
+
+            try:
+                patiently("queueing requests", functools.partial(self._send, batch), lambda: self.stopping)
+            except Exception as error:
+                if self.stopping:
+                    return
+                logger.error("could not queue %d requests (%s); each is failed as a timeout at its deadline, "
+                             "and retried", len(batch), error)
+
+    def _send(self, batch: list[bytes | tuple[str, bytes]]) -> None:
+        pipe = self.server.pipeline(transaction=False)
+        for item in batch:
+            if isinstance(item, tuple):
+                pipe.hset(self.names["catalogue"], item[0], item[1])
+            else:
+                pipe.lpush(self.queue.key, item)
+        pipe.execute()
+
+    # results in
     def _read_results(self) -> None:
-        """A thread that reads the workers' results and hands each to the reactor."""
-        from twisted.internet import reactor  # the one Scrapy installed (imported late for that)
+        """A thread that reads the workers' results and hands each to the reactor. Nothing on the
+        stream stops it: an entry that is not a result is handed on as Unreadable."""
+        import redis
 
         consumer = f"coordinator-{uuid.uuid4().hex[:8]}"
         stream = self.names["results"]
-        import redis
-
+        pause, failing = 0.2, False
         while not self.stopping:
             try:
-                entries = patiently("reading results", lambda: self.server.xreadgroup(
-                    "coordinator", consumer, {stream: ">"}, count=RESULTS_BATCH, block=int(WAIT_SECONDS * 1000)),
-                    lambda: self.stopping)
-            except redis.ResponseError as error:
-                if "NOGROUP" not in str(error):
-                    raise
-                time.sleep(WAIT_SECONDS)  # Redis came back empty: the reaper's tick restores the group
-                continue
-            except Exception:
+                entries = self.server.xreadgroup("coordinator", consumer, {stream: ">"}, count=RESULTS_BATCH,
+                                                 block=int(WAIT_SECONDS * 1000))
+            except Exception as error:
                 if self.stopping:
                     return
-                raise
+                if isinstance(error, redis.ResponseError) and "NOGROUP" in str(error):
+                    time.sleep(WAIT_SECONDS)  # Redis came back empty: the upkeep restores the group
+                    continue
+                if not failing:
+                    unreachable = isinstance(error, (redis.ConnectionError, redis.TimeoutError))
+                    logger.warning("%s while reading results (%s); trying again",
+                                   "Redis unreachable" if unreachable else "Redis failed", error)
+                    failing = True
+                time.sleep(pause)
+                pause = min(pause * 2, RECONNECT_CAP)
+                continue
+            if failing:
+                logger.warning("Redis is back; reading results goes on")
+                pause, failing = 0.2, False
             for _, messages in entries or []:
                 ids = [entry_id for entry_id, _ in messages]
-                results = [orjson.loads(fields[b"result"]) for _, fields in messages]
-                reactor.callFromThread(self._deliver, results)
-                self._acknowledge(stream, ids)
+                results = [decode_result(fields.get(b"result") if isinstance(fields, dict) else None)
+                           for _, fields in messages]
+                self.call_in_reactor(self._deliver, results)
+                try:
+                    self._acknowledge(stream, ids)
+                except Exception as error:
+                    if self.stopping:
+                        return
+                    logger.warning("could not acknowledge %d results (%s)", len(ids), error)
 
     def _acknowledge(self, stream: str, ids: list[bytes]) -> None:
         def acknowledge() -> None:
@@ -419,55 +771,151 @@ class Coordinator:
             pipe.xdel(stream, *ids)
             pipe.execute()
 
-        patiently("acknowledging results", acknowledge)
+        patiently("acknowledging results", acknowledge, lambda: self.stopping)
 
-    def _deliver(self, results: list[dict[str, Any]]) -> None:
+    def _deliver(self, results: list[ResultMessage | Unreadable]) -> None:
+        """Each result to the request waiting for it (in the reactor). A result for an earlier epoch,
+        or for a request already answered, is dropped; one that cannot be read fails its request."""
         for result in results:
-            if result.get("epoch") != self.epoch:
+            if isinstance(result, Unreadable):
+                logger.warning("dropped an unreadable result from a worker: %s", result.why)
+                self.crawler.stats.inc_value("colophon/results_unreadable")
+                if result.token is not None and result.epoch == self.epoch and result.token in self.waiting:
+                    self.waiting.pop(result.token).deferred.errback(
+                        UnreadableResult(f"unreadable result from a worker: {result.why}"))
+                continue
+            if result.epoch != self.epoch:
                 continue  # a result for an earlier coordinator: its page is asked again
-            waiting = self.waiting.pop(result["token"], None)
+            waiting = self.waiting.get(result.token)
             if waiting is None:
                 continue  # a second result for the same request (a lease that ran out): one is kept
-            deferred, request, _ = waiting
-            if "error" in result:
-                deferred.errback(rebuilt_failure(result["error"]))
-                continue
             try:
-                response = result_response(request, result)
-                harvest = result_harvest(result)
+                outcome = result_response(waiting.request, result, self.maxsize)
             except Exception as error:
-                deferred.errback(ConnectionError(f"unreadable result from a worker: {error}"))
-                continue
-            if harvest is not None:
-                request.meta[HARVESTED] = harvest
-            deferred.callback(response)
+                logger.warning("dropped an unreadable result from a worker for %s: %s", waiting.request.url, error)
+                self.crawler.stats.inc_value("colophon/results_unreadable")
+                outcome = UnreadableResult(f"unreadable result from a worker: {error}")
+            del self.waiting[result.token]
+            if isinstance(outcome, BaseException):
+                waiting.deferred.errback(outcome)
+            else:
+                waiting.deferred.callback(outcome)
 
-    def _reap(self) -> None:
-        try:
-            self._restore()
-            returned = self.queue.reap()
-        except Exception as error:
-            logger.warning("could not look for expired leases: %s", error)
+    # upkeep
+    def _tick(self) -> defer.Deferred[Any] | None:
+        """Each second: the upkeep in a thread (it talks to Redis), its outcome here."""
+        from twisted.internet.threads import deferToThread
+
+        if self.stopping:
+            return None
+        now = time.monotonic()
+        due = [(token, waiting.data) for token, waiting in self.waiting.items() if waiting.deadline <= now]
+        pending = [waiting.data for waiting in self.waiting.values()]
+        deferred = deferToThread(self.upkeep, due, pending)
+        deferred.addCallback(self._kept)
+        deferred.addErrback(lambda failure: logger.warning("the crawl's upkeep in Redis failed: %s",
+                                                           failure.getErrorMessage()))
+        return deferred
+
+    def upkeep(self, due: list[tuple[str, bytes]], pending: list[bytes]) -> _Upkeep:
+        """(In a thread.) The claim renewed, the state put back if Redis lost it, the leases of
+        stopped workers returned, and of the requests past their deadline, those still queued told
+        apart from those taken and never answered (taken out of every worker's hands)."""
+        stopping = lambda: self.stopping  # noqa: E731
+        kept = _Upkeep()
+        if not patiently("renewing this coordinator's claim", lambda: own(self.server, self.crawl, self.owner),
+                         stopping):
+            kept.taken_over = True
+            return kept
+        patiently("looking for a Redis that lost the crawl", lambda: self._restore(pending), stopping)
+        kept.returned = patiently("returning expired leases", self.queue.reap, stopping)
+        for token, data in due:
+            if patiently("looking for a request", functools.partial(self.queue.queued, data), stopping):
+                kept.queued.append(token)
+            else:
+                patiently("taking back a request", functools.partial(self.queue.forget, data), stopping)
+                kept.overdue.append(token)
+        return kept
+
+    def _restore(self, pending: list[bytes]) -> None:
+        """Redis restarted (empty, or from an older snapshot) or lost the crawl's keys: the state, the
+        results group and the catalogue again, and every request still waiting for its response
+        queued again (a second answer to one already answered is dropped)."""
+        run_id = self._run_id()
+        epoch = self.server.hget(self.names["state"], "epoch")
+        if run_id == self.run_id and epoch is not None and int(epoch) == self.epoch:
             return
-        if returned:
-            logger.warning("%d requests held by a worker that stopped went back to the queue", returned)
-            self.crawler.stats.inc_value("colophon/leases_expired", returned)
+        logger.warning("Redis lost the crawl's state (restarted without persistence, or from an older "
+                       "snapshot?); queueing the %d requests in flight again", len(pending))
+        self.run_id = run_id
+        self._announce(self.epoch)
+        pipe = self.server.pipeline(transaction=False)
+        if self.catalogue is not None:
+            pipe.hset(self.names["catalogue"], self.catalogue[0], self.catalogue[1])
+        for data in pending:
+            pipe.lrem(self.queue.key, 0, data)
+            pipe.lpush(self.queue.key, data)
+        pipe.execute()
+        self.crawler.stats.inc_value("colophon/redis_restored")
+
+    def _kept(self, kept: _Upkeep) -> None:
+        from scrapy.exceptions import DownloadTimeoutError
+
+        if kept.taken_over:
+            logger.error("another coordinator took crawl %r (this one's claim lapsed); this one stops, and its "
+                         "run resumes next time", self.crawl)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.stop_async())
+            return
+        if kept.returned:
+            logger.warning("%d requests held by a worker that stopped went back to the queue", kept.returned)
+            self.crawler.stats.inc_value("colophon/leases_expired", kept.returned)
+        now = time.monotonic()
+        for token in kept.queued:
+            if (waiting := self.waiting.get(token)) is not None:
+                waiting.deadline = now + self.deadline_seconds(waiting.request)
+        if kept.queued and now - self.idle_told > 60:
+            logger.warning("requests wait in the queue of crawl %r and no worker takes them: is a `colophon worker "
+                           "--redis ... --crawl-name %s` running?", self.crawl, self.crawl)
+            self.idle_told = now
+        for token in kept.overdue:
+            if (waiting := self.waiting.pop(token, None)) is not None:
+                self.crawler.stats.inc_value("colophon/results_overdue")
+                waiting.deferred.errback(DownloadTimeoutError(
+                    f"no result from a worker within {self.deadline_seconds(waiting.request):.0f} s"))
+
+    def _closed(self, spider: Any = None, reason: str | None = None) -> None:
+        self.reason = reason
 
     def finish(self) -> None:
-        """The crawl is over: the workers are told to exit, and what is left in Redis is dropped."""
+        """The run is over. Ended as asked (FINISH_REASONS), the crawl is marked finished and the
+        workers exit; interrupted, it is marked stopped and the workers wait for the next coordinator.
+        Either way the queue is emptied and the claim on the crawl's name let go."""
         if self.stopping:
             return
         self.stopping = True
-        if self.reaper.running:
-            self.reaper.stop()
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
+        self.outbox.put(None)
+        status = "finished" if self.reason in FINISH_REASONS else "stopped"
         try:
-            self.server.hset(self.names["state"], "status", "finished")
+            self.server.hset(self.names["state"], "status", status)
             self.queue.clear()
+            disown(self.server, self.crawl, self.owner)
         except Exception as error:
-            logger.warning("could not mark the crawl finished in Redis: %s", error)
+            logger.warning("could not mark the crawl %s in Redis: %s", status, error)
+
+
+def _call_from_thread(function: Callable[..., Any], *args: Any) -> None:
+    from twisted.internet import reactor  # the one Scrapy installed (imported late for that)
+
+    reactor.callFromThread(function, *args)
 
 
 def host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or ''}"
 
@@ -485,9 +933,15 @@ return tostring(after - t)
 """
 
 
+class CatalogueMissing(LookupError):
+    """The catalogue a request names is not in Redis (the page is then read by the coordinator)."""
+
+
 class Worker:
-    """What `colophon worker` runs in its Scrapy process: lease a request, wait for the host's
-    turn, fetch it, read it when asked, report the result; until the crawl is marked finished."""
+    """What `colophon worker` runs in its Scrapy process: lease a request, fetch it (after the host's
+    turn), read it when asked, report the result; until the crawl is marked finished or the worker
+    is stopped. A thread keeps its lease alive and another reports results, so the reactor never
+    waits on Redis; a stopped worker returns what it still holds to the queue (close())."""
 
     def __init__(self, server: Any, crawl: str, name: str | None = None) -> None:
         self.server = server
@@ -498,14 +952,37 @@ class Worker:
         self.turn = server.register_script(_TURN)
         self.catalogues: dict[str, Any] = {}
         self.lease_seconds = LEASE_SECONDS
-        self.stopping = False
+        self.halt = threading.Event()             # take no more requests
+        self.closed = threading.Event()           # no more reports: the threads end
+        self.lease_changed = threading.Event()
+        self.running: Callable[[], bool] = lambda: True   # the engine's, once the spider starts
+        self.failed: str | None = None
         self.joined = False
+        self.arrived_in = 0                       # the epoch of the crawl when this worker came
+        self.reports: queues.SimpleQueue[tuple[bytes, RequestMessage, Callable[[], dict[str, Any]]] | None] = (
+            queues.SimpleQueue())
+        self.threads: list[threading.Thread] = []
+
+    def begin(self) -> None:
+        """The crawl's lease read, then the threads that keep this worker's lease and report."""
+        self.arrived_in = self.status()[1] or 0
+        for target, name in ((self._beat, "colophon-heartbeat"), (self._report_all, "colophon-reports")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stopped(self) -> bool:
+        return self.halt.is_set() or not self.running()
 
     def status(self) -> tuple[str | None, int | None]:
-        state = patiently("reading the crawl's state", lambda: self.server.hgetall(self.names["state"]))
+        state = patiently("reading the crawl's state", lambda: self.server.hgetall(self.names["state"]),
+                          self.stopped)
         status = state.get(b"status")
         if b"lease" in state:
-            self.lease_seconds = float(state[b"lease"])
+            lease = max(MIN_LEASE_SECONDS, float(state[b"lease"]))
+            if lease != self.lease_seconds:
+                self.lease_seconds = lease
+                self.lease_changed.set()  # the heartbeat follows at once
         return (status.decode() if status else None), (int(state[b"epoch"]) if b"epoch" in state else None)
 
     def signal_alive(self) -> None:
@@ -514,114 +991,232 @@ class Worker:
         except Exception as error:
             logger.warning("could not renew this worker's lease: %s", error)
 
-    def next_message(self) -> tuple[bytes, dict[str, Any]] | None:
-        """The next request to fetch (blocking, in a thread), or None once the crawl is finished."""
-        while not self.stopping:
-            status, _ = self.status()
+    def _beat(self) -> None:
+        while not self.closed.is_set():
+            self.signal_alive()
+            self.lease_changed.wait(self.lease_seconds / BEATS_PER_LEASE)
+            self.lease_changed.clear()
+
+    def next_message(self) -> tuple[bytes, RequestMessage, Request] | None:
+        """The next request to fetch (blocking, in a thread), or None once the crawl is finished or
+        this worker is stopped. An entry that is not a request is put aside, never fetched."""
+        while not self.stopped():
+            status, epoch = self.status()
             if status == "running":
                 if not self.joined:
                     logger.warning("worker %s joined crawl %r", self.name, self.crawl)
                     self.joined = True
-            elif status == "finished" and self.joined:
+            elif status == "finished" and (self.joined or (epoch or 0) > self.arrived_in):
+                # (a run may begin and end between two looks, with nothing left for this worker)
                 logger.warning("crawl %r is finished; worker %s exits", self.crawl, self.name)
                 return None
             else:
-                time.sleep(WAIT_SECONDS)  # no crawl yet (or the last one ended before we came)
+                time.sleep(WAIT_SECONDS)  # no crawl yet, the last one ended before we came, or it is stopped
                 continue
-            patiently("signalling this worker", lambda: self.queue.alive(self.name, self.lease_seconds))
-            item = patiently("taking a request", lambda: self.queue.lease(self.name, WAIT_SECONDS))
-            if item is not None:
-                return item, orjson.loads(item)
+            patiently("signalling this worker", lambda: self.queue.alive(self.name, self.lease_seconds), self.stopped)
+            item = patiently("taking a request", lambda: self.queue.lease(self.name, WAIT_SECONDS), self.stopped)
+            if item is None:
+                continue
+            try:
+                message = RequestMessage.model_validate_json(item)
+                request = worker_request(message)
+            except ValueError as error:
+                self.discard(item, problem(error))
+                continue
+            return item, message, request
         return None
 
-    def wait_turn(self, message: dict[str, Any]) -> None:
+    def discard(self, item: bytes, why: str) -> None:
+        """A queue entry that is not a request this worker can fetch: its failure reported when it
+        names a request (the coordinator retries or rejects it), put aside otherwise."""
+        logger.error("worker %s could not read a request from the queue: %s", self.name, why)
+        try:
+            value = orjson.loads(item)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("token"), str) and isinstance(value.get("epoch"), int):
+            failure = {"token": value["token"], "epoch": value["epoch"],
+                       "error": {"type": "builtins.ValueError", "message": f"unreadable request: {why}"}}
+            patiently("reporting an unreadable request",
+                      lambda: self.queue.report(self.name, item, orjson.dumps(failure)), self.stopped)
+        else:
+            patiently("putting aside an unreadable request", lambda: self.queue.bury(self.name, item, why),
+                      self.stopped)
+
+    async def wait_turn(self, message: RequestMessage) -> None:
         """The host's turn: at most one request per `delay` seconds to a host, across every worker."""
-        delay = float(message.get("delay") or 0)
-        if delay <= 0:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+        from twisted.internet.threads import deferToThread
+
+        if message.delay <= 0:
             return
-        key = f"{self.names['state']}:turn:{host_of(message['url'])}"
+        key = f"{self.names['state']}:turn:{host_of(message.url)}"
         while True:
-            wait = float(patiently("waiting for the host's turn", lambda: self.turn(keys=[key], args=[delay])))
+            wait = float(await maybe_deferred_to_future(deferToThread(
+                patiently, "waiting for the host's turn", lambda: self.turn(keys=[key], args=[message.delay]))))
             if wait <= 0:
                 return
-            time.sleep(wait)
+            await maybe_deferred_to_future(deferLater(reactor, wait))
 
     def catalogue(self, digest: str | None) -> Any:
+        """The catalogue of that digest (kept once read); CatalogueMissing when Redis does not have it."""
         from crawler.extract import Catalogue
 
         if not digest:
             return None
         if digest not in self.catalogues:
-            data = patiently("reading the catalogue", lambda: self.server.hget(self.names["catalogue"], digest))
-            self.catalogues[digest] = Catalogue(authors=orjson.loads(data)) if data else Catalogue()
+            data = self.server.hget(self.names["catalogue"], digest)
+            if data is None:
+                raise CatalogueMissing(digest)
+            if len(self.catalogues) >= 4:
+                self.catalogues.clear()
+            self.catalogues[digest] = Catalogue(authors=orjson.loads(data))
         return self.catalogues[digest]
 
-    def read(self, message: dict[str, Any], response: Response) -> Harvest | None:
+    def read(self, message: RequestMessage, response: Response) -> Harvest | None:
+        """The page's record, when the coordinator asked for it and the response is a page; None
+        leaves the reading to the coordinator."""
         from crawler.extract import harvest_page
         from crawler.harvesters import page_fetch
 
-        read = message.get("read")
-        if not read:
+        if message.read is None or not 200 <= response.status < 300:
             return None
         fetch = page_fetch(response)
         if fetch is None:
             return None
-        catalogue = self.catalogue(message.get("catalogue"))
-        return harvest_page(response.body, read["url"], read["page_id"], catalogue, fetch)
+        try:
+            catalogue = self.catalogue(message.catalogue)
+        except CatalogueMissing:
+            logger.warning("the catalogue %s is not in Redis; the coordinator reads %s itself",
+                           message.catalogue, response.url)
+            return None
+        return harvest_page(response.body, message.read.url, message.read.page_id, catalogue, fetch)
 
-    def report(self, item: bytes, result: dict[str, Any]) -> None:
-        data = orjson.dumps(result)
-        patiently("reporting a result", lambda: self.queue.report(self.name, item, data))
+    def submit(self, item: bytes, message: RequestMessage, result: Callable[[], dict[str, Any]]) -> None:
+        """A result to report (built and sent in the reporting thread)."""
+        self.reports.put((item, message, result))
+
+    def _report_all(self) -> None:
+        while (report := self.reports.get()) is not None:
+            self.report(*report)
+
+    def report(self, item: bytes, message: RequestMessage, result: Callable[[], dict[str, Any]]) -> None:
+        """The result on the stream and the request out of this worker's hands. A result that cannot
+        be sent (too large for Redis, Redis refusing writes) is reported as a failure instead, and
+        one that cannot be reported at all is let go (its deadline on the coordinator retries it)."""
+        try:
+            data = orjson.dumps(result())
+            patiently("reporting a result", lambda: self.queue.report(self.name, item, data), self.closed.is_set)
+            return
+        except Exception as error:
+            problem = error
+        logger.error("worker %s could not report %s (%s); reporting a failure instead", self.name, message.url,
+                     problem)
+        try:
+            failure = failure_result(message, ConnectionError(f"the worker could not report its result: {problem}"))
+            self.queue.report(self.name, item, orjson.dumps(failure))
+        except Exception as error:
+            logger.error("worker %s could not report that either (%s): %s is left to its deadline", self.name,
+                         error, message.url)
+            with contextlib.suppress(Exception):
+                self.server.lrem(self.queue.held(self.name), 1, item)
+
+    def close(self, reporting: float | None = None) -> int:
+        """Stop: the results of fetched requests reported (waiting up to ``reporting`` seconds, by
+        default two leases, for a Redis that is away), the threads ended, and whatever this worker
+        still holds back at the head of the queue at once. The requests returned."""
+        self.halt.set()
+        self.reports.put(None)
+        for thread in self.threads:
+            if thread.name == "colophon-reports":
+                thread.join(timeout=2 * self.lease_seconds if reporting is None else reporting)
+        self.closed.set()
+        self.lease_changed.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        try:
+            returned = self.queue.release(self.name)
+        except Exception as error:
+            logger.warning("worker %s could not return what it holds (%s); it goes back when its lease lapses",
+                           self.name, error)
+            return 0
+        if returned:
+            logger.warning("worker %s returned %d requests it held to the queue", self.name, returned)
+        return returned
+
+
+class TurnTakingHandler(HTTP11DownloadHandler):
+    """A worker's HTTP handler: Scrapy's, after the host's turn, taken right before the request is
+    sent (after the downloader's own concurrency), so the spacing holds at the origin."""
+
+    async def download_request(self, request: Request) -> Response:
+        message = request.meta.get("message")
+        worker = getattr(self._crawler.spider, "worker", None)
+        if message is not None and worker is not None:
+            await worker.wait_turn(message)
+        return await super().download_request(request)
 
 
 def worker_spider(worker: Worker) -> type[Any]:
-    """The Scrapy spider of a worker: its start requests are the leased requests of the crawl."""
+    """The Scrapy spider of a worker: its start requests are the leased requests of the crawl, taken
+    only while the downloader has room (no more held than it can fetch)."""
     import scrapy
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet.task import deferLater
     from twisted.internet.threads import deferToThread
 
     class WorkerSpider(scrapy.Spider):
         name = "colophon-worker"
 
         async def start(self) -> Any:
-            from scrapy.utils.defer import maybe_deferred_to_future
+            from twisted.internet import reactor  # the one Scrapy installed
 
-            beat = LoopingCall(worker.signal_alive)
-            beat.start(max(0.2, worker.lease_seconds / 3), now=True)
-            try:
-                while True:
+            engine = self.crawler.engine
+            self.worker = worker
+            worker.running = lambda: bool(engine.running)
+            while not worker.stopped():
+                if engine.needs_backout():
+                    await maybe_deferred_to_future(deferLater(reactor, 0.01))
+                    continue
+                try:
                     taken = await maybe_deferred_to_future(deferToThread(worker.next_message))
-                    if taken is None:
-                        return
-                    item, message = taken
-                    await maybe_deferred_to_future(deferToThread(worker.wait_turn, message))
-                    request = worker_request(message)
-                    request.meta["item"] = item
-                    yield request.replace(callback=self.fetched, errback=self.failed)
-            finally:
-                if beat.running:
-                    beat.stop()
+                except Exception as error:
+                    if not worker.stopped():
+                        worker.failed = f"{type(error).__name__}: {error}"
+                        logger.error("worker %s stopped: %s", worker.name, worker.failed)
+                    return
+                if taken is None:
+                    return
+                item, _, request = taken
+                request.meta["item"] = item
+                yield request.replace(callback=self.fetched, errback=self.failed)
 
         def fetched(self, response: Response) -> None:
-            message = response.meta["message"]
+            message: RequestMessage = response.meta["message"]
             try:
                 harvest = worker.read(message, response)
             except Exception as error:
                 logger.error("could not read %s: %s", response.url, error)
                 harvest = None
-            worker.report(response.meta["item"], response_result(message, response, harvest))
+            worker.submit(response.meta["item"], message, lambda: response_result(message, response, harvest))
             self.crawler.stats.inc_value("colophon/worker/fetched")
 
         def failed(self, failure: Any) -> None:
             request = failure.request
-            worker.report(request.meta["item"], failure_result(request.meta["message"], failure.value))
+            message: RequestMessage = request.meta["message"]
+            worker.submit(request.meta["item"], message, lambda: failure_result(message, failure.value))
             self.crawler.stats.inc_value("colophon/worker/failed")
 
+    WorkerSpider.worker = worker
     return WorkerSpider
 
 
 def worker_settings(concurrency: int, log_level: str) -> dict[str, Any]:
     """A worker fetches only: robots.txt, redirects, retries, politeness and storage are the
     coordinator's. Decompression (bounded) happens here, so the page is read from its text."""
+    handler = "crawler.distributed.TurnTakingHandler"
     return {
         "LOG_LEVEL": log_level, "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
         "COOKIES_ENABLED": False,
@@ -630,6 +1225,7 @@ def worker_settings(concurrency: int, log_level: str) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_FAIL_ON_DATALOSS": True, "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "REACTOR_THREADPOOL_MAXSIZE": 4,
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
             "crawler.middlewares.BoundedDecompressionMiddleware": 590,

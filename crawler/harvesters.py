@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import importlib
 import logging
 import os
@@ -39,7 +40,12 @@ _FRAME = struct.Struct("!Q")            # each frame: its length, then a pickle
 
 
 class ReaderStopped(Exception):
-    """An extraction process ended with pages unread."""
+    """An extraction process ended with pages unread. ``reading``: this page was the one it was
+    reading (the others were only waiting behind it, and are not to blame)."""
+
+    def __init__(self, reading: bool = False) -> None:
+        super().__init__("the extraction process stopped" + (" reading this page" if reading else ""))
+        self.reading = reading
 
 
 def local_cores() -> int:
@@ -107,12 +113,19 @@ class _Reader:
                 if not future.done():
                     future.set_result(harvest)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        self.alive = False
-        while self.waiting:
-            future = self.waiting.popleft()
-            if not future.done():
-                future.set_exception(ReaderStopped())
+            pass  # the process ended
+        except Exception as error:  # a frame that is not one: the process is not to be trusted
+            logger.error("an extraction process sent an unreadable answer (%s); stopping it", error)
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        finally:
+            self.alive = False
+            first = True
+            while self.waiting:
+                future = self.waiting.popleft()
+                if not future.done():
+                    future.set_exception(ReaderStopped(reading=first))
+                first = False
 
     async def close(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.is_closing():
@@ -135,6 +148,7 @@ class Harvester:
         self.catalogue = Catalogue()
         self.readers: list[_Reader] = []
         self.starting: asyncio.Future[None] | None = None
+        self.replacing: asyncio.Future[None] | None = None
         self.restarts = 0
         self.crashed = 0
 
@@ -157,32 +171,59 @@ class Harvester:
         if self.starting is None:
             return _read_in_process(body, url, page_id, self.catalogue, fetch)
         await self.starting
-        for attempt in (1, 2):
-            reader = min(self.readers, key=lambda r: len(r.waiting))
+        stopped_reading = 0  # times this page was the one a process was reading when it stopped
+        while True:
+            reader = await self._reader()
             try:
                 return await reader.send((body, url, page_id, fetch))
-            except ReaderStopped:
+            except ReaderStopped as stop:
                 await self._replace(reader)
-                if attempt == 2:
+                stopped_reading += stop.reading
+                if stopped_reading == 2:
                     self.crashed += 1
                     logger.error("reading %s stopped an extraction process twice: rejected", url)
-        return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
-                              message="reading the page stopped the extraction process",
-                              fetched_at=fetch.fetched_at or utc_now()), [], 0)
+                    return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
+                                          message="reading the page stopped the extraction process",
+                                          fetched_at=fetch.fetched_at or utc_now()), [], 0)
 
-    async def _replace(self, stopped: _Reader) -> None:
+    async def _reader(self) -> _Reader:
+        """The live process with the fewest pages waiting, once every process found stopped (even
+        one that stopped with nothing to read) has been replaced."""
+        while True:
+            if self.replacing is not None:
+                await asyncio.shield(self.replacing)
+                continue
+            stopped = next((r for r in self.readers if not r.alive), None)
+            if stopped is not None or not self.readers:
+                await self._replace(stopped)
+                continue
+            return min(self.readers, key=lambda r: len(r.waiting))
+
+    async def _replace(self, stopped: _Reader | None) -> None:
         """A new extraction process in place of one that stopped (once, however many pages saw it stop)."""
-        if stopped not in self.readers:
+        if self.replacing is not None:
+            await asyncio.shield(self.replacing)
+        if stopped is not None and stopped not in self.readers:
             return
-        self.readers.remove(stopped)
+        if stopped is not None:
+            self.readers.remove(stopped)
         self.restarts += 1
-        logger.warning("an extraction process stopped (exit %s); starting another",
-                       await stopped.process.wait())
+        self.replacing = asyncio.ensure_future(self._respawn(stopped))
+        try:
+            await asyncio.shield(self.replacing)
+        finally:
+            self.replacing = None
+
+    async def _respawn(self, stopped: _Reader | None) -> None:
+        if stopped is not None:
+            logger.warning("an extraction process stopped (exit %s); starting another", await stopped.process.wait())
         await self._spawn(1)
 
     async def close(self) -> None:
         if self.starting is not None:
             await self.starting
+        if self.replacing is not None:
+            await asyncio.shield(self.replacing)
         for reader in self.readers:
             await reader.close()
         self.readers.clear()

@@ -19,6 +19,22 @@ REVISIT_MIN = 3600.0                      # seconds: the shortest revisit interv
 REVISIT_MAX = 30 * 86400.0                # seconds: the longest (unchanged pages drift towards it)
 MAX_PAGE_BYTES = 10 * 1024 * 1024         # a larger page is a reject, not a memory spike
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Why a run ended, when it ended as asked: the whole crawl, or the bound it was given.
+FINISH_REASONS = ("finished", "closespider_pagecount", "closespider_timeout", "closespider_itemcount")
+
+
+def redact(url: str) -> str:
+    """``url`` with its password, if it has one, shown as ***: for messages, logs and records."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return "(an unreadable URL)"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def non_negative(kind: type, flag: str, minimum: float = 0) -> Callable[[str], Any]:
@@ -115,7 +131,9 @@ def add_crawl_options(parser: argparse.ArgumentParser) -> None:
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
     """What a run records of how it was asked for (datapackage.json, runs/): every option, and the
     start list by count and digest (it can be a whole mirror's worth of URLs)."""
-    options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "starts")}
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "command", "starts", "redis_owner")}
+    if options.get("redis"):
+        options["redis"] = redact(options["redis"])
     starts = [str(s) for s in getattr(args, "starts", [])]
     options["starts"] = {"count": len(starts), "sha256": hashlib.sha256("\n".join(starts).encode()).hexdigest()}
     return options
@@ -138,10 +156,11 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "USER_AGENT": args.user_agent or f"Colophon/1.0 (+{args.contact or CONTACT})",
         "DOWNLOAD_WARNSIZE": min(args.max_page_bytes, 2 * 1024 * 1024),
     })
-    if args.redis:
+    if args.redis is not None:
         # Requests go to the workers through Redis (crawler.distributed); local files stay here.
         remote = "crawler.distributed.RemoteDownloadHandler"
         settings["DOWNLOAD_HANDLERS"] = {"http": remote, "https": remote, "file": "crawler.transport.LocalFileHandler"}
+        settings["COLOPHON_REDIS_OWNER"] = getattr(args, "redis_owner", None)
     if args.max_pages:
         settings["CLOSESPIDER_PAGECOUNT"] = args.max_pages
     if args.max_depth:

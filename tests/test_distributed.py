@@ -7,10 +7,9 @@ the command at once."""
 from __future__ import annotations
 
 import bisect
+import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,36 +20,29 @@ from typing import Any
 import pytest
 
 from tests import synthetic
-from tests.support import REPO, origin, origin_stats, problems, published, run_colophon
+from tests.support import (
+    REDIS_SERVER,
+    REPO,
+    free_port,
+    origin,
+    origin_stats,
+    problems,
+    published,
+    run_colophon,
+    start_redis,
+)
 
-REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")
 FAST = ("--concurrency", "4", "--log-level", "WARNING", "--scope", "site", "--revisit-min", "0",
         "--progress-every", "0", "--no-autothrottle")
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_port()
 
 
-def _redis(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """A Redis server on a loopback port, keeping nothing on disk (a restart loses everything)."""
-    assert REDIS_SERVER is not None
-    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)
+def _redis(folder: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    return start_redis(folder, port, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +213,162 @@ def test_a_redis_that_restarts_empty_mid_crawl_loses_nothing(site: dict[str, Any
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _state(url: str, crawl: str) -> dict[bytes, bytes]:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return client.hgetall(f"{crawl}:state")
+    finally:
+        client.close()
+
+
+def test_garbage_on_the_stream_and_the_queue_is_dropped_and_the_crawl_goes_on(
+        redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    """Anyone who can write to the crawl's Redis writes nonsense while it runs: results that are not
+    results, results for real requests that cannot be read or name a module to import, requests
+    that are not requests. Nothing crashes, every worker stays, the dataset is the single process's."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    workers: list[subprocess.Popen[str]] = []
+    coordinator = _coordinate(redis_url, "garbage", site["base"], tmp_path / "out", "--delay", "0.05")
+    sent, spoilt = 0, set()
+    try:
+        while coordinator.poll() is None and sent < 40:
+            state = client.hgetall("garbage:state")
+            lists = ["garbage:queue", *(f"garbage:held:{w.decode()}" for w in client.smembers("garbage:workers"))]
+            queued = [json.loads(entry) for key in lists for entry in client.lrange(key, 0, -1)
+                      if entry.startswith(b'{"tok')]
+            fresh = [message for message in queued if "url" in message and message["url"] not in spoilt]
+            if state.get(b"status") != b"running" or not fresh:
+                time.sleep(0.01)
+                continue
+            epoch, token = int(state[b"epoch"]), fresh[0]["token"]
+            spoilt.add(fresh[0]["url"])
+            for result in (b"not json", b"[]", json.dumps({"token": token, "epoch": epoch, "status": "many"}).encode(),
+                           json.dumps({"token": token, "epoch": epoch, "error": {
+                               "type": "crawler.cli.__main__.main", "message": "imported?"}}).encode()):
+                client.xadd("garbage:results", {"result": result})
+            client.lpush("garbage:queue", b"\x00 not a request", b'{"token": 3}')
+            sent += 1
+            if not workers:
+                workers = _workers(redis_url, "garbage", 2)
+        stdout, stderr = coordinator.communicate(timeout=300)
+    finally:
+        client.close()
+    assert sent >= 5
+    assert coordinator.returncode == 0, stdout + stderr
+    assert "Traceback" not in stderr and "dropped an unreadable result" in stderr
+    for code, log in _ended(workers):
+        assert code == 0 and "Traceback" not in log, log
+        assert "could not read a request from the queue" in log
+    assert published(tmp_path / "out") == site["published"]
+
+
+def test_a_worker_stopped_by_sigterm_returns_what_it_holds_and_exits_4(
+        redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base = site["base"]
+    before = sum(origin_stats(base)["requests"].values())
+    workers = _workers(redis_url, "sigterm", 2)
+    # A lease longer than the crawl: requests a stopped worker kept would wait it out, and say so.
+    coordinator = _coordinate(redis_url, "sigterm", base, tmp_path / "out", "--delay", "0.02", "--lease-seconds", "600")
+    deadline = time.monotonic() + 60
+    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers[0].send_signal(signal.SIGTERM)
+    _, log = workers[0].communicate(timeout=30)
+    assert workers[0].returncode == 4, log
+    stdout, stderr = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, stdout + stderr
+    assert "went back to the queue" not in stderr  # nothing waited for a lease to lapse
+    assert _ended(workers[1:])[0][0] == 0
+    assert published(tmp_path / "out") == site["published"]
+
+
+def test_an_interrupted_coordinator_leaves_the_workers_waiting_for_the_next(
+        redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    base, out = site["base"], tmp_path / "out"
+    before = sum(origin_stats(base)["requests"].values())
+    workers = _workers(redis_url, "pause", 2)
+    coordinator = _coordinate(redis_url, "pause", base, out, "--delay", "0.02")
+    deadline = time.monotonic() + 60
+    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    coordinator.send_signal(signal.SIGINT)
+    stdout, stderr = coordinator.communicate(timeout=120)
+    assert coordinator.returncode == 4, stdout + stderr
+    assert _state(redis_url, "pause")[b"status"] == b"stopped"
+    time.sleep(2)
+    assert [worker.poll() for worker in workers] == [None, None]  # waiting, not gone
+    again = _coordinate(redis_url, "pause", base, out, "--delay", "0")
+    stdout, stderr = again.communicate(timeout=300)
+    assert again.returncode == 0, stdout + stderr
+    assert "resumed" in stdout
+    assert [code for code, _ in _ended(workers)] == [0, 0]
+    assert published(out) == site["published"]
+
+
+def test_the_size_limit_holds_through_the_workers(redis_url: str, site: dict[str, Any], tmp_path: Path) -> None:
+    limit = ("--max-page-bytes", "2000")  # the two author indexes (3.9 kB each) are rejects
+    single = run_colophon("crawl", site["base"], "--out", str(tmp_path / "single"), *FAST, "--delay", "0", *limit)
+    assert single.returncode == 1, single.stdout + single.stderr
+    expected = published(tmp_path / "single")
+    assert sum('"too_large"' in reject for reject in expected["rejects"]) == 2 and expected["works"]
+    workers = _workers(redis_url, "limit", 2)
+    coordinator = _coordinate(redis_url, "limit", site["base"], tmp_path / "out", "--delay", "0", *limit)
+    stdout, stderr = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 1, stdout + stderr
+    _ended(workers)
+    assert published(tmp_path / "out") == expected
+
+
+def test_a_second_coordinator_of_a_running_crawl_is_refused(redis_url: str, site: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    first = _coordinate(redis_url, "twice", site["base"], tmp_path / "first", "--delay", "0.5")
+    try:
+        deadline = time.monotonic() + 30
+        while _state(redis_url, "twice").get(b"status") != b"running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        second = run_colophon("crawl", site["base"], "--out", str(tmp_path / "second"), *FAST,
+                              "--redis", redis_url, "--crawl-name", "twice", timeout=60)
+        assert second.returncode == 75, second.stdout + second.stderr
+        assert "another coordinator is running crawl 'twice'" in second.stderr
+        assert time.monotonic() - started < 8  # told by the first one's renewals, not by waiting its claim out
+        assert first.poll() is None and _state(redis_url, "twice")[b"status"] == b"running"
+    finally:
+        first.kill()
+        first.communicate()
+
+
+@pytest.fixture(scope="module")
+def guarded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A Redis that asks for a password (s3cret) and has 16 databases."""
+    port = _free_port()
+    process = _redis(tmp_path_factory.mktemp("guarded"), port, "--requirepass", "s3cret")
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("url", "code", "message"), [
+    ("", 2, "not a redis://"),
+    ("redis://127.0.0.1:{port}/abc", 2, "the database 'abc' is not a number"),
+    ("redis://:wrong@127.0.0.1:{port}/0", 2, "Redis refused it"),
+    ("redis://:s3cret@127.0.0.1:{port}/99", 2, "Redis refused it"),
+    ("redis://127.0.0.1:{port}/0", 2, "Redis refused it"),  # no password given
+    ("redis://:s3cret@127.0.0.1:9/0", 69, "does not answer"),
+])
+def test_a_redis_that_refuses_or_a_url_that_is_wrong_is_bad_configuration(
+        guarded_redis: int, url: str, code: int, message: str, tmp_path: Path) -> None:
+    url = url.format(port=guarded_redis)
+    for command in (["crawl", "--sample", "--out", str(tmp_path / "out"), "--redis", url], ["worker", "--redis", url]):
+        result = run_colophon(*command, timeout=60)
+        assert result.returncode == code, result.stdout + result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert "s3cret" not in result.stderr + result.stdout and "wrong" not in result.stderr

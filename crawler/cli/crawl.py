@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
-from crawler.options import add_crawl_options, crawl_settings
+from crawler.options import FINISH_REASONS, add_crawl_options, crawl_settings
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_archive"
 
@@ -131,13 +131,20 @@ def run(args: argparse.Namespace) -> int:
             Site.for_starts(starts, args.scope, args.root_url)  # every start under the archive root
     except ValueError as error:
         raise UsageError(f"crawl: {error}") from None
-    if args.redis:
-        from crawler.distributed import connect
+    if args.redis is not None:
+        import uuid
+
+        from crawler.distributed import claim, connect
 
         try:
-            connect(args.redis).close()  # a bad URL or a Redis that does not answer stops here
+            server = connect(args.redis)  # a bad URL or a Redis that does not answer or refuses stops here
         except ValueError as error:
             raise UsageError(f"crawl: {error}") from None
+        args.redis_owner = uuid.uuid4().hex
+        try:
+            claim(server, args.crawl_name, args.redis_owner)  # another live coordinator of this crawl: 75
+        finally:
+            server.close()
     if args.workers is None:
         # A local folder costs no origin anything: read it with every core.
         args.workers = local_cores() if starts and all(s.startswith("file:") for s in starts) else 1
@@ -178,8 +185,7 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
     errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     errors += stats.get("log_count/CRITICAL", 0)
     nothing = not counts.get("pages") and not counts.get("not_due")  # not even the start page
-    if not run or reason not in ("finished", "closespider_pagecount", "closespider_timeout",
-                                 "closespider_itemcount") or errors or nothing:
+    if not run or reason not in FINISH_REASONS or errors or nothing:
         why = "nothing could be fetched" if nothing else f"{reason}, {errors} errors"
         print(f"colophon: crawl failed ({why})" + ("; nothing was published" if run.get("unpublished") else ""))
         return EXIT_FAILED

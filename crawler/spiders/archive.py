@@ -105,10 +105,11 @@ class ArchiveSpider(scrapy.Spider):
 
     def _initial(self) -> Iterator[scrapy.Request]:
         # The author catalogue first: canonical names come from the archive being read. Asked
-        # conditionally (crawler.incremental); a 304, or a failure, falls back to the copy kept last time.
+        # conditionally (crawler.incremental); a 304, or a failure after its retries, falls back to the
+        # copy kept last time.
         yield scrapy.Request(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
                              errback=self.catalogue_missing, priority=100, dont_filter=True,
-                             meta={"dont_retry": True, REMEMBERED: AUTHORS_PATH})
+                             meta={REMEMBERED: AUTHORS_PATH})  # retried as any request
 
     def _starts(self) -> Iterator[scrapy.Request]:
         self.harvester.start(self.catalogue)  # the pages are read with the catalogue as it now stands
