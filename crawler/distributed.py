@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -319,7 +320,7 @@ class _Message(BaseModel):
 
 
 class Reading(_Message):
-    """What a worker needs to read the page: its id and canonical URL."""
+    """What a worker needs to read the page: its id and the URL its record cites."""
 
     page_id: str
     url: str
@@ -528,7 +529,9 @@ def reading(spider: Any, request: Request) -> dict[str, str] | None:
         return None
     page_id = spider.site.page_id(request.url)
     url = spider.site.canonical(request.url)
-    return {"page_id": page_id, "url": url} if page_id and url else None
+    if not page_id or not url:
+        return None
+    return {"page_id": page_id, "url": spider.citation(url)}
 
 
 # --- the coordinator ---------------------------------------------------------------------------------
@@ -1092,6 +1095,8 @@ class Worker:
             logger.warning("the catalogue %s is not in Redis; the coordinator reads %s itself",
                            message.catalogue, response.url)
             return None
+        if message.read.url != response.url:  # as the spider does: the address fetched, in provenance
+            fetch = dataclasses.replace(fetch, fetched_from=response.url)
         return harvest_page(response.body, message.read.url, message.read.page_id, catalogue, fetch)
 
     def submit(self, item: bytes, message: RequestMessage, result: Callable[[], dict[str, Any]]) -> None:

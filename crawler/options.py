@@ -81,6 +81,9 @@ CRAWL_OPTIONS = (
                       "site: everything reachable on the site", "folder", choices=("folder", "site"),
            setting="COLOPHON_SCOPE"),
     Option("--root-url", "the archive root, when the site lives under a path prefix", setting="COLOPHON_ROOT_URL"),
+    Option("--base-url", "the archive's own address, cited by every record and export of a crawl of a mirror or "
+                         "a local copy (e.g. https://www.marxists.org/); where each page was fetched from stays in "
+                         "its provenance", setting="COLOPHON_BASE_URL"),
     Option("--max-pages", "stop after N pages", 0, int),
     Option("--max-depth", "link depth limit", 0, int),
     Option("--max-time", "stop after N seconds", 0.0, float),

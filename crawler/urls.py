@@ -50,6 +50,17 @@ def to_url(start: str) -> str:
     return uri + "/" if path.is_dir() else uri
 
 
+def base_url(text: str) -> str:
+    """The archive's own address as records cite it (--base-url): an http(s) URL of a host, without
+    a user, query or fragment, ending in "/"; a ValueError names what is wrong with it."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--base-url must be an http:// or https:// URL of a host, got {text!r}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError(f"--base-url must have no user, password, query or fragment, got {text!r}")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/") + "/", "", ""))
+
+
 def detect_root(url: str) -> str:
     """The archive root of a start URL: the part before the site's first top-level folder."""
     parts = urlsplit(url)

@@ -12,6 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    SerializerFunctionWrapHandler,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -178,6 +180,15 @@ class Provenance(_Strict):
     encoding: str
     content_sha256: Sha256
     extractor_version: str
+    fetched_from: str | None = None  # the address actually fetched, when it is not the record's url
+
+    @model_serializer(mode="wrap")
+    def _where_it_applies(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`fetched_from` is written only where it applies (SPEC: a mirror, a local copy)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("fetched_from") is None:
+            data.pop("fetched_from", None)
+        return data
 
 
 class Work(_Strict):

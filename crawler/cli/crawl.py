@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
     from crawler.harvesters import local_cores
-    from crawler.urls import Site, to_url
+    from crawler.urls import Site, base_url, to_url
 
     if args.start_list:
         try:
@@ -122,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if args.revisit_min > args.revisit_max:
         raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
     try:
+        if args.base_url is not None:
+            args.base_url = base_url(args.base_url)
         starts = [] if args.sample else [to_url(s) for s in args.starts]
         for start in starts:
             parts = urlsplit(start)

@@ -30,6 +30,7 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     charset: str | None = None
+    fetched_from: str | None = None  # where the bytes came from, when it is not the page's url
 
 
 def extract(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
@@ -139,4 +140,5 @@ def provenance(page: Page, fetch: Fetch) -> Provenance:
         encoding=page.encoding,
         content_sha256=page.sha256,
         extractor_version=EXTRACTOR_VERSION,
+        fetched_from=fetch.fetched_from,
     )

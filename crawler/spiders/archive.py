@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from crawler.harvesters import HARVESTED, Harvester, header_text, page_fetch
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
-from crawler.urls import Site, file_folder_pages, to_url
+from crawler.urls import Site, base_url, file_folder_pages, to_url
 from models import Index, Reject, utc_now
 
 MISSING = (404, 410)
@@ -35,6 +36,7 @@ class ArchiveSpider(scrapy.Spider):
 
     name = "archive"
     site: Site  # set in from_crawler, from the crawl's settings
+    base_url: str | None = None  # the address records cite, when it is not the site crawled (a mirror)
     include_non_html: bool
     run: CrawlRun  # set by crawler.run.RunOwner (adopt)
     harvester: Harvester  # where pages are read: this process, or a pool beside it (COLOPHON_WORKERS)
@@ -71,6 +73,8 @@ class ArchiveSpider(scrapy.Spider):
         spider.include_non_html = settings.getbool("COLOPHON_INCLUDE_NON_HTML")
         spider.site = Site.for_starts(spider.start_args, scope, spider.root_arg or settings.get("COLOPHON_ROOT_URL"))
         spider.start_ids = {spider.site.page_id(url) or url for url in spider.start_args}
+        if settings.get("COLOPHON_BASE_URL"):
+            spider.base_url = base_url(settings.get("COLOPHON_BASE_URL"))
         spider.harvester = Harvester.from_settings(settings)
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._close_harvester, signal=signals.spider_closed)
@@ -185,6 +189,20 @@ class ArchiveSpider(scrapy.Spider):
             if stack:
                 waiting.append(iter(stack))
 
+    def citation(self, url: str) -> str:
+        """The address a record cites for a page of the site crawled at ``url`` (canonical): under
+        the archive's base URL when a mirror or a local copy is crawled with one, else itself."""
+        if self.base_url is None or not url.startswith(self.site.root):
+            return url
+        return self.base_url + url[len(self.site.root):]
+
+    def crawled(self, link: str) -> str:
+        """The address on the site crawled of a link a page gives: a link under the base URL (read
+        relative to the cited address, or written absolute in the page) is the same page here."""
+        if self.base_url is not None and link.startswith(self.base_url):
+            return self.site.root + link[len(self.base_url):]
+        return link
+
     def _urls(self, ids: list[str]) -> list[str]:
         return [self.site.root + quote(page_id) for page_id in ids]
 
@@ -213,9 +231,12 @@ class ArchiveSpider(scrapy.Spider):
             self.state.seen(self.run_id, frontier_id)
             return
         url = self.site.canonical(response.url) or response.url
+        cited = self.citation(url)
+        if cited != response.url:
+            fetch = dataclasses.replace(fetch, fetched_from=response.url)
         # Read by a worker of a distributed crawl (crawler.distributed), or here.
-        harvest = response.meta.get(HARVESTED) or await self.harvester.harvest(response.body, url, page_id, fetch)
-        record, links = harvest.record, harvest.links
+        harvest = response.meta.get(HARVESTED) or await self.harvester.harvest(response.body, cited, page_id, fetch)
+        record, links = harvest.record, [self.crawled(link) for link in harvest.links]
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
         shape = self._shape(getattr(record, "kind", None),
@@ -229,7 +250,9 @@ class ArchiveSpider(scrapy.Spider):
 
     def _shape(self, kind: str | None, listed: set[str] | None) -> tuple[str | None, set[str] | None]:
         """A page's kind and the ids of the pages it lists (an index), as _targets reads them."""
-        return kind, {self.site.page_id(url) or url for url in listed} if listed is not None else None
+        if listed is None:
+            return kind, None
+        return kind, {self.site.page_id(url) or url for url in map(self.crawled, listed)}
 
     def _targets(self, shape: tuple[str | None, set[str] | None], links: list[str], here: str,
                  leaf: bool) -> list[tuple[str, bool]]:
@@ -308,7 +331,7 @@ class ArchiveSpider(scrapy.Spider):
             yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links), url,
                                                  bool(request.meta.get("leaf"))))
             return
-        yield PageItem(record=Reject(url=url, stage="fetch", code=code, message=message[:500],
+        yield PageItem(record=Reject(url=self.citation(url), stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
                        fetch={"fetched_at": now})
 
