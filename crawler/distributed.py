@@ -42,7 +42,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +102,17 @@ def keys(crawl: str) -> dict[str, str]:
             for name in ("queue", "workers", "results", "state", "catalogue", "owner", "dead")}
 
 
+def client(url: str, timeout: float = 5.0) -> Any:
+    """A client of the Redis at ``url`` (checked by connect() first), not yet connected."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # No retries of its own: patiently() waits for Redis, and a stop is noticed between two attempts.
+    return redis.Redis.from_url(url, socket_timeout=timeout + WAIT_SECONDS + 5, socket_connect_timeout=timeout,
+                                health_check_interval=30, retry=Retry(NoBackoff(), 0))
+
+
 def connect(url: str, timeout: float = 5.0) -> Any:
     """A client of the Redis at ``url``, checked once. A bad URL, or a Redis that refuses it (a wrong
     password, a database it does not have), is a ValueError; a Redis that does not answer within
@@ -111,21 +122,21 @@ def connect(url: str, timeout: float = 5.0) -> Any:
     shown = redact(url)
     try:
         urlsplit_checked(url)
-        client = redis.Redis.from_url(url, socket_timeout=timeout + WAIT_SECONDS + 5,
-                                      socket_connect_timeout=timeout, health_check_interval=30)
+        server = client(url, timeout)
     except ValueError as error:
         raise ValueError(f"--redis {shown!r}: {error}") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
-            client.ping()
-            return client
+            server.ping()
+            server.set("colophon:writable", b"1", px=1000)  # a read-only replica, an ACL without writes
+            return server
         except (redis.AuthenticationError, redis.ResponseError) as error:
-            client.close()
+            server.close()
             raise ValueError(f"--redis {shown!r}: Redis refused it ({error})") from None
         except redis.RedisError as error:
             if time.monotonic() >= deadline:
-                client.close()
+                server.close()
                 raise RedisUnavailable(f"Redis at {shown} does not answer ({error})") from None
             time.sleep(0.2)
 
@@ -186,6 +197,20 @@ return 0
 """
 
 
+_END = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'status', ARGV[2])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[1])
+return 1
+"""
+
+
+def group(epoch: int) -> str:
+    """The consumer group an epoch's coordinator reads results with (one of an earlier epoch still
+    reading never takes this one's)."""
+    return f"coordinator:{epoch}"
+
+
 def own(server: Any, crawl: str, owner: str) -> bool:
     """Renew (or take, when nobody holds it) the claim of ``owner`` on the crawl's name."""
     return bool(server.eval(_OWN, 1, keys(crawl)["owner"], owner, int(OWNER_SECONDS * 1000)))
@@ -214,6 +239,37 @@ def claim(server: Any, crawl: str, owner: str, wait: float = OWNER_SECONDS + 2 *
             told = True
         last = left
         time.sleep(0.25)
+
+
+class ClaimKeeper:
+    """Renews a claim each second from a thread, from the command's check until the coordinator
+    built inside the crawl takes its renewal over (hand_over), so the claim cannot lapse between."""
+
+    _keepers: ClassVar[dict[str, ClaimKeeper]] = {}
+
+    def __init__(self, server: Any, crawl: str, owner: str) -> None:
+        self.server, self.crawl, self.owner = server, crawl, owner
+        self.done = threading.Event()
+        self._keepers[owner] = self
+        self.thread = threading.Thread(target=self._keep, name="colophon-claim", daemon=True)
+        self.thread.start()
+
+    def _keep(self) -> None:
+        while not self.done.wait(TICK_SECONDS):
+            with contextlib.suppress(Exception):  # a lapse is noticed by the coordinator's own claim
+                own(self.server, self.crawl, self.owner)
+
+    def stop(self) -> None:
+        self.done.set()
+        self._keepers.pop(self.owner, None)
+        self.thread.join(timeout=5)
+
+    @classmethod
+    def hand_over(cls, owner: str) -> None:
+        keeper = cls._keepers.get(owner)
+        if keeper is not None:
+            keeper.done.set()
+            cls._keepers.pop(owner, None)
 
 
 # --- the queue with leases ---------------------------------------------------------------------------
@@ -293,6 +349,10 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
     def reap(self) -> int:
         """Return to the queue what every worker that stopped signalling still held."""
         return int(self._reap(keys=[self.key, self.names["workers"]], args=[self.prefix]))
+
+    def withdraw(self, item: bytes) -> bool:
+        """``item`` out of the queue, if no worker has taken it yet."""
+        return bool(self.server.lrem(self.key, 1, item))
 
     def queued(self, item: bytes) -> bool:
         """Whether ``item`` still waits in the queue (no worker has taken it)."""
@@ -542,13 +602,31 @@ class RemoteDownloadHandler:
     lazy = False
 
     def __init__(self, crawler: Any) -> None:
-        self.coordinator = Coordinator.of(crawler)
+        self.coordinator: Coordinator | None = None
+        self.error: BaseException | None = None
+        try:
+            self.coordinator = Coordinator.of(crawler)
+        except (CrawlTaken, ServiceUnavailable) as error:
+            # Scrapy would take a failing handler for an unsupported scheme and reject every page:
+            # the crawl stops instead, its pages left for the next run, and the command says why.
+            self.error = error
+            crawler.stats.set_value("colophon/coordinator_error",
+                                    [75 if isinstance(error, CrawlTaken) else 69, str(error)])
+            logger.critical("the crawl cannot be coordinated: %s", error)
+            from scrapy.utils.defer import deferred_from_coro
+            from twisted.internet import reactor
+
+            cast(Any, reactor).callLater(0, lambda: deferred_from_coro(crawler.stop_async()))
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RemoteDownloadHandler:
         return cls(crawler)
 
     async def download_request(self, request: Request) -> Response:
+        if self.coordinator is None:
+            from crawler.failures import Abandoned
+
+            raise Abandoned(f"the crawl cannot be coordinated: {self.error}")
         return await self.coordinator.fetch(request)
 
     async def close(self) -> None:
@@ -561,13 +639,16 @@ class _Waiting:
     request: Request
     data: bytes                     # the request as queued
     deadline: float                 # time.monotonic() by which its result is due
+    taken: bool = False             # a worker was seen to hold it (its deadline counts from then)
 
 
 @dataclass
 class _Upkeep:
     returned: int = 0
     queued: list[str] = field(default_factory=list)      # overdue, but no worker has taken them yet
+    taken: list[str] = field(default_factory=list)       # overdue, and found taken for the first time
     overdue: list[str] = field(default_factory=list)     # taken, and no result in time
+    abandoned: list[str] = field(default_factory=list)   # taken back from the queue: the crawl stops
     taken_over: bool = False
 
 
@@ -589,7 +670,7 @@ class Coordinator:
         self.maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.warnsize = settings.getint("DOWNLOAD_WARNSIZE")
         self.per_host = max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
-        self.server = server if server is not None else connect(self.url)
+        self.server = server if server is not None else client(self.url)
         self.names = keys(self.crawl)
         self.queue = LeasedQueue(self.server, self.crawl)
         self.waiting: dict[str, _Waiting] = {}
@@ -597,12 +678,13 @@ class Coordinator:
         self.catalogue_of: Any = None
         self.catalogue: tuple[str, bytes] | None = None      # (digest, data) of the catalogue workers read with
         self.stopping = False
+        self.taken_over = False
         self.reason: str | None = None
         self.idle_told = 0.0
         self.call_in_reactor: Callable[..., Any] = _call_from_thread
-        claim(self.server, self.crawl, self.owner)
-        self.run_id = self._run_id()
-        self.epoch = self._begin()
+        patiently("claiming the crawl", lambda: claim(self.server, self.crawl, self.owner))
+        self.run_id = patiently("starting the crawl in Redis", self._run_id)
+        self.epoch = patiently("starting the crawl in Redis", self._begin)
         self.ticker: LoopingCall | None = None
 
     @classmethod
@@ -624,6 +706,19 @@ class Coordinator:
         self.ticker.start(TICK_SECONDS, now=False)
         self.crawler.signals.connect(self._closed, signal=signals.spider_closed)
         self.crawler.signals.connect(self.finish, signal=signals.engine_stopped)
+        from twisted.internet import reactor
+
+        cast(Any, reactor).addSystemEventTrigger("before", "shutdown", self.finish)  # a forced stop too
+        ClaimKeeper.hand_over(self.owner)
+
+    def shutting_down(self) -> bool:
+        """The engine was asked to stop (Ctrl-C, SIGTERM, a bound reached), or this coordinator is done."""
+        engine = getattr(self.crawler, "engine", None)
+        return engine is not None and not engine.running
+
+    def halted(self) -> bool:
+        """Whether a wait for Redis should give up: this coordinator is stopping or stopped."""
+        return self.stopping or self.shutting_down()
 
     def _run_id(self) -> str:
         return str(self.server.info("server").get("run_id", ""))
@@ -643,7 +738,7 @@ class Coordinator:
         import redis
 
         try:
-            self.server.xgroup_create(self.names["results"], "coordinator", id="0", mkstream=True)
+            self.server.xgroup_create(self.names["results"], group(epoch), id="0", mkstream=True)
         except redis.ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
@@ -736,7 +831,7 @@ class Coordinator:
         pause, failing = 0.2, False
         while not self.stopping:
             try:
-                entries = self.server.xreadgroup("coordinator", consumer, {stream: ">"}, count=RESULTS_BATCH,
+                entries = self.server.xreadgroup(group(self.epoch), consumer, {stream: ">"}, count=RESULTS_BATCH,
                                                  block=int(WAIT_SECONDS * 1000))
             except Exception as error:
                 if self.stopping:
@@ -760,21 +855,25 @@ class Coordinator:
                 results = [decode_result(fields.get(b"result") if isinstance(fields, dict) else None)
                            for _, fields in messages]
                 self.call_in_reactor(self._deliver, results)
+                # Deleted once read, unless it is a result of another epoch (another coordinator's).
+                done = [entry_id for entry_id, result in zip(ids, results, strict=True)
+                        if result.epoch in (self.epoch, None)]
                 try:
-                    self._acknowledge(stream, ids)
+                    self._acknowledge(stream, ids, done)
                 except Exception as error:
                     if self.stopping:
                         return
                     logger.warning("could not acknowledge %d results (%s)", len(ids), error)
 
-    def _acknowledge(self, stream: str, ids: list[bytes]) -> None:
+    def _acknowledge(self, stream: str, ids: list[bytes], done: list[bytes]) -> None:
         def acknowledge() -> None:
             pipe = self.server.pipeline()
-            pipe.xack(stream, "coordinator", *ids)
-            pipe.xdel(stream, *ids)
+            pipe.xack(stream, group(self.epoch), *ids)
+            if done:
+                pipe.xdel(stream, *done)
             pipe.execute()
 
-        patiently("acknowledging results", acknowledge, lambda: self.stopping)
+        patiently("acknowledging results", acknowledge, self.halted)
 
     def _deliver(self, results: list[ResultMessage | Unreadable]) -> None:
         """Each result to the request waiting for it (in the reactor). A result for an earlier epoch,
@@ -806,37 +905,58 @@ class Coordinator:
 
     # upkeep
     def _tick(self) -> defer.Deferred[Any] | None:
-        """Each second: the upkeep in a thread (it talks to Redis), its outcome here."""
+        """Each second: the upkeep in a thread (it talks to Redis), its outcome here. Once the crawl
+        is stopping, what no worker has taken is given up at once, and when Redis cannot be reached
+        then, everything still waiting is (the run that resumes asks for it again)."""
         from twisted.internet.threads import deferToThread
 
         if self.stopping:
             return None
         now = time.monotonic()
-        due = [(token, waiting.data) for token, waiting in self.waiting.items() if waiting.deadline <= now]
-        pending = [waiting.data for waiting in self.waiting.values()]
-        deferred = deferToThread(self.upkeep, due, pending)
+        due = [(token, waiting.data, waiting.taken) for token, waiting in self.waiting.items()
+               if waiting.deadline <= now]
+        pending = [(token, waiting.data) for token, waiting in self.waiting.items()]
+        shutting = self.shutting_down()
+        deferred = deferToThread(self.upkeep, due, pending, shutting)
         deferred.addCallback(self._kept)
-        deferred.addErrback(lambda failure: logger.warning("the crawl's upkeep in Redis failed: %s",
-                                                           failure.getErrorMessage()))
+
+        def failed(failure: Any) -> None:
+            if self.halted():
+                self._abandon(list(self.waiting), "Redis cannot be reached while the crawl stops")
+            else:
+                logger.warning("the crawl's upkeep in Redis failed: %s", failure.getErrorMessage())
+
+        deferred.addErrback(failed)
         return deferred
 
-    def upkeep(self, due: list[tuple[str, bytes]], pending: list[bytes]) -> _Upkeep:
+    def upkeep(self, due: list[tuple[str, bytes, bool]], pending: list[tuple[str, bytes]],
+               shutting: bool = False) -> _Upkeep:
         """(In a thread.) The claim renewed, the state put back if Redis lost it, the leases of
-        stopped workers returned, and of the requests past their deadline, those still queued told
-        apart from those taken and never answered (taken out of every worker's hands)."""
-        stopping = lambda: self.stopping  # noqa: E731
+        stopped workers returned, and the requests past their deadline sorted: still queued (no
+        worker has taken them: more time), taken for the first time (the deadline starts again
+        from now), or taken and overdue (taken out of every worker's hands). While the crawl
+        stops, every request still queued is taken back."""
         kept = _Upkeep()
         if not patiently("renewing this coordinator's claim", lambda: own(self.server, self.crawl, self.owner),
-                         stopping):
+                         self.halted):
             kept.taken_over = True
             return kept
-        patiently("looking for a Redis that lost the crawl", lambda: self._restore(pending), stopping)
-        kept.returned = patiently("returning expired leases", self.queue.reap, stopping)
-        for token, data in due:
-            if patiently("looking for a request", functools.partial(self.queue.queued, data), stopping):
+        patiently("looking for a Redis that lost the crawl", lambda: self._restore([d for _, d in pending]),
+                  self.halted)
+        kept.returned = patiently("returning expired leases", self.queue.reap, self.halted)
+        if shutting:
+            for token, data in pending:
+                if patiently("taking back a request", functools.partial(self.queue.withdraw, data), self.halted):
+                    kept.abandoned.append(token)
+        for token, data, taken in due:
+            if token in kept.abandoned:
+                continue
+            if patiently("looking for a request", functools.partial(self.queue.queued, data), self.halted):
                 kept.queued.append(token)
+            elif not taken:
+                kept.taken.append(token)
             else:
-                patiently("taking back a request", functools.partial(self.queue.forget, data), stopping)
+                patiently("taking back a request", functools.partial(self.queue.forget, data), self.halted)
                 kept.overdue.append(token)
         return kept
 
@@ -865,18 +985,24 @@ class Coordinator:
         from scrapy.exceptions import DownloadTimeoutError
 
         if kept.taken_over:
-            logger.error("another coordinator took crawl %r (this one's claim lapsed); this one stops, and its "
-                         "run resumes next time", self.crawl)
-            from scrapy.utils.defer import deferred_from_coro
-
-            deferred_from_coro(self.crawler.stop_async())
+            logger.error("another coordinator took crawl %r (this one's claim lapsed); this one stops without "
+                         "touching it, and its run resumes next time", self.crawl)
+            self.taken_over = True
+            self._abandon(list(self.waiting), "another coordinator took the crawl")
+            if not self.shutting_down():
+                self.stop_crawl()
             return
         if kept.returned:
             logger.warning("%d requests held by a worker that stopped went back to the queue", kept.returned)
             self.crawler.stats.inc_value("colophon/leases_expired", kept.returned)
+        self._abandon(kept.abandoned, "the crawl stops before a worker took it")
         now = time.monotonic()
         for token in kept.queued:
             if (waiting := self.waiting.get(token)) is not None:
+                waiting.deadline = now + self.deadline_seconds(waiting.request)
+        for token in kept.taken:
+            if (waiting := self.waiting.get(token)) is not None:
+                waiting.taken = True  # a worker has it now: its download timeout starts about now
                 waiting.deadline = now + self.deadline_seconds(waiting.request)
         if kept.queued and now - self.idle_told > 60:
             logger.warning("requests wait in the queue of crawl %r and no worker takes them: is a `colophon worker "
@@ -886,7 +1012,19 @@ class Coordinator:
             if (waiting := self.waiting.pop(token, None)) is not None:
                 self.crawler.stats.inc_value("colophon/results_overdue")
                 waiting.deferred.errback(DownloadTimeoutError(
-                    f"no result from a worker within {self.deadline_seconds(waiting.request):.0f} s"))
+                    f"no result from a worker within {self.deadline_seconds(waiting.request):.0f} s of taking it"))
+
+    def stop_crawl(self) -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(self.crawler.stop_async())
+
+    def _abandon(self, tokens: list[str], why: str) -> None:
+        from crawler.failures import Abandoned
+
+        for token in tokens:
+            if (waiting := self.waiting.pop(token, None)) is not None:
+                waiting.deferred.errback(Abandoned(why))
 
     def _closed(self, spider: Any = None, reason: str | None = None) -> None:
         self.reason = reason
@@ -894,20 +1032,26 @@ class Coordinator:
     def finish(self) -> None:
         """The run is over. Ended as asked (FINISH_REASONS), the crawl is marked finished and the
         workers exit; interrupted, it is marked stopped and the workers wait for the next coordinator.
-        Either way the queue is emptied and the claim on the crawl's name let go."""
+        Either way the queue is emptied and the claim on the crawl's name let go: all in one script,
+        and only while the claim is still this coordinator's (one that lost it touches nothing)."""
         if self.stopping:
             return
         self.stopping = True
         if self.ticker is not None and self.ticker.running:
             self.ticker.stop()
         self.outbox.put(None)
+        self._abandon(list(self.waiting), "the crawl stopped")
+        if self.taken_over:
+            return
         status = "finished" if self.reason in FINISH_REASONS else "stopped"
         try:
-            self.server.hset(self.names["state"], "status", status)
-            self.queue.clear()
-            disown(self.server, self.crawl, self.owner)
+            ended = self.server.eval(_END, 4, self.names["owner"], self.names["state"], self.names["queue"],
+                                     self.names["results"], self.owner, status)
         except Exception as error:
             logger.warning("could not mark the crawl %s in Redis: %s", status, error)
+            return
+        if not ended:
+            logger.warning("crawl %r belongs to another coordinator now: left as it is", self.crawl)
 
 
 def _call_from_thread(function: Callable[..., Any], *args: Any) -> None:
@@ -1026,6 +1170,8 @@ class Worker:
             except ValueError as error:
                 self.discard(item, problem(error))
                 continue
+            with contextlib.suppress(CatalogueMissing):
+                self.catalogue(message.catalogue, fetch=True)  # read here, in this thread, not in the reactor
             return item, message, request
         return None
 
@@ -1058,18 +1204,22 @@ class Worker:
         key = f"{self.names['state']}:turn:{host_of(message.url)}"
         while True:
             wait = float(await maybe_deferred_to_future(deferToThread(
-                patiently, "waiting for the host's turn", lambda: self.turn(keys=[key], args=[message.delay]))))
+                patiently, "waiting for the host's turn", lambda: self.turn(keys=[key], args=[message.delay]),
+                self.stopped)))
             if wait <= 0:
                 return
             await maybe_deferred_to_future(deferLater(reactor, wait))
 
-    def catalogue(self, digest: str | None) -> Any:
-        """The catalogue of that digest (kept once read); CatalogueMissing when Redis does not have it."""
+    def catalogue(self, digest: str | None, fetch: bool = False) -> Any:
+        """The catalogue of that digest (kept once read: ``fetch`` reads it from Redis, in a thread);
+        CatalogueMissing when it is not kept, or Redis does not have it."""
         from crawler.extract import Catalogue
 
         if not digest:
             return None
         if digest not in self.catalogues:
+            if not fetch:
+                raise CatalogueMissing(digest)
             data = self.server.hget(self.names["catalogue"], digest)
             if data is None:
                 raise CatalogueMissing(digest)

@@ -65,6 +65,11 @@ class RobotsForbidden(IgnoreRequest):
     """A page robots.txt forbids: not fetched, counted, never a reject."""
 
 
+class Abandoned(IgnoreRequest):
+    """A request given up because the crawl is stopping before anyone fetched it: never a reject,
+    the page left unvisited for the run that resumes this one."""
+
+
 def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
     """Scrapy's own download errors (2.13+) with the Twisted ones older versions raise."""
     found = tuple(getattr(scrapy_errors, name) for name in names if hasattr(scrapy_errors, name))

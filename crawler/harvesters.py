@@ -39,6 +39,14 @@ HARVESTED = "colophon_harvest"          # request.meta: the Harvest a worker of 
 _FRAME = struct.Struct("!Q")            # each frame: its length, then a pickle
 
 
+STILLBORN = 3  # extraction processes in a row that die before they are ready: the reading is broken
+
+
+class ExtractionBroken(Exception):
+    """Extraction processes die before they are ready to read (a broken install, a missing module):
+    no page is to blame, and the crawl cannot go on."""
+
+
 class ReaderStopped(Exception):
     """An extraction process ended with pages unread. ``reading``: this page was the one it was
     reading (the others were only waiting behind it, and are not to blame)."""
@@ -92,6 +100,7 @@ class _Reader:
         self.process = process
         self.waiting: collections.deque[asyncio.Future[Harvest]] = collections.deque()
         self.alive = True
+        self.ready = False  # it has its reading function and the catalogue: what stops it now is a page
         self.listening = asyncio.ensure_future(self._listen())
 
     def send(self, page: tuple[bytes, str, str, Fetch]) -> asyncio.Future[Harvest]:
@@ -109,6 +118,9 @@ class _Reader:
             while True:
                 size = _FRAME.unpack(await self.process.stdout.readexactly(_FRAME.size))[0]
                 harvest = pickle.loads(await self.process.stdout.readexactly(size))
+                if not self.ready:
+                    self.ready = True  # the first frame says so
+                    continue
                 future = self.waiting.popleft()
                 if not future.done():
                     future.set_result(harvest)
@@ -120,7 +132,7 @@ class _Reader:
                 self.process.kill()
         finally:
             self.alive = False
-            first = True
+            first = self.ready  # a process that never got ready was reading no page
             while self.waiting:
                 future = self.waiting.popleft()
                 if not future.done():
@@ -149,6 +161,8 @@ class Harvester:
         self.readers: list[_Reader] = []
         self.starting: asyncio.Future[None] | None = None
         self.replacing: asyncio.Future[None] | None = None
+        self.stillborn = 0
+        self.broken: ExtractionBroken | None = None
         self.restarts = 0
         self.crashed = 0
 
@@ -207,6 +221,13 @@ class Harvester:
             return
         if stopped is not None:
             self.readers.remove(stopped)
+            self.stillborn = 0 if stopped.ready else self.stillborn + 1
+            if self.stillborn >= STILLBORN:
+                code = await stopped.process.wait()
+                self.broken = ExtractionBroken(f"{self.stillborn} extraction processes in a row stopped before they "
+                                               f"were ready to read a page (exit {code}): see their messages above")
+        if self.broken is not None:
+            raise self.broken
         self.restarts += 1
         self.replacing = asyncio.ensure_future(self._respawn(stopped))
         try:
@@ -274,6 +295,8 @@ def serve(read_name: str) -> None:
     if first is None:
         return
     catalogue = pickle.loads(first)
+    frames_out.write(_frame("ready"))
+    frames_out.flush()
     while (frame := _read_frame(frames_in)) is not None:
         body, url, page_id, fetch = pickle.loads(frame)
         frames_out.write(_frame(read(body, url, page_id, catalogue, fetch)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -281,9 +282,16 @@ def test_a_worker_stopped_by_sigterm_returns_what_it_holds_and_exits_4(
     workers[0].send_signal(signal.SIGTERM)
     _, log = workers[0].communicate(timeout=30)
     assert workers[0].returncode == 4, log
+    name = re.search(r"worker (\w+) joined crawl", log).group(1)  # type: ignore[union-attr]
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:  # what it held is back in the queue already, not waiting for its lease (600 s) to lapse
+        assert client.llen(f"sigterm:held:{name}") == 0 and not client.sismember("sigterm:workers", name)
+    finally:
+        client.close()
     stdout, stderr = coordinator.communicate(timeout=300)
     assert coordinator.returncode == 0, stdout + stderr
-    assert "went back to the queue" not in stderr  # nothing waited for a lease to lapse
     assert _ended(workers[1:])[0][0] == 0
     assert published(tmp_path / "out") == site["published"]
 
@@ -345,15 +353,17 @@ def test_a_second_coordinator_of_a_running_crawl_is_refused(redis_url: str, site
 
 
 @pytest.fixture(scope="module")
-def guarded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A Redis that asks for a password (s3cret) and has 16 databases."""
-    port = _free_port()
+def guarded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
+    """A Redis that asks for a password (s3cret) and has 16 databases, and a read-only replica."""
+    port, replica_port = _free_port(), _free_port()
     process = _redis(tmp_path_factory.mktemp("guarded"), port, "--requirepass", "s3cret")
+    replica = _redis(tmp_path_factory.mktemp("replica"), replica_port, "--replicaof", "127.0.0.1", "9")
     try:
-        yield port
+        yield {"port": port, "replica": replica_port}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        for server in (process, replica):
+            server.terminate()
+            server.wait(timeout=10)
 
 
 @pytest.mark.parametrize(("url", "code", "message"), [
@@ -363,12 +373,29 @@ def guarded_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     ("redis://:s3cret@127.0.0.1:{port}/99", 2, "Redis refused it"),
     ("redis://127.0.0.1:{port}/0", 2, "Redis refused it"),  # no password given
     ("redis://:s3cret@127.0.0.1:9/0", 69, "does not answer"),
+    ("redis://127.0.0.1:{replica}/0", 2, "Redis refused it"),  # a read-only replica
 ])
 def test_a_redis_that_refuses_or_a_url_that_is_wrong_is_bad_configuration(
-        guarded_redis: int, url: str, code: int, message: str, tmp_path: Path) -> None:
-    url = url.format(port=guarded_redis)
+        guarded_redis: dict[str, int], url: str, code: int, message: str, tmp_path: Path) -> None:
+    url = url.format(**guarded_redis)
     for command in (["crawl", "--sample", "--out", str(tmp_path / "out"), "--redis", url], ["worker", "--redis", url]):
         result = run_colophon(*command, timeout=60)
         assert result.returncode == code, result.stdout + result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
         assert "s3cret" not in result.stderr + result.stdout and "wrong" not in result.stderr
+
+
+def test_a_coordinator_with_no_worker_stops_at_once_on_ctrl_c(redis_url: str, site: dict[str, Any],
+                                                              tmp_path: Path) -> None:
+    coordinator = _coordinate(redis_url, "alone", site["base"], tmp_path / "out", "--delay", "0")
+    deadline = time.monotonic() + 30
+    while _state(redis_url, "alone").get(b"status") != b"running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
+    coordinator.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    stdout, stderr = coordinator.communicate(timeout=60)
+    assert coordinator.returncode == 4, stdout + stderr
+    assert time.monotonic() - started < 15  # not its requests' deadlines (a minute): no worker had them
+    assert _state(redis_url, "alone")[b"status"] == b"stopped"
+    assert "rejected" not in stdout  # given up, not rejected: the next run asks for them

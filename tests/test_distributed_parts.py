@@ -216,27 +216,76 @@ def test_a_request_taken_and_never_answered_fails_as_a_timeout_and_leaves_every_
     server.lpush(coordinator.queue.key, coordinator.waiting[queued].data)
     server.lpush(coordinator.queue.held("zombie"), coordinator.waiting[taken].data)  # a worker that hangs
     server.sadd(coordinator.names["workers"], "zombie")
-    server.set("parts:alive:zombie", b"1", px=60_000)                                # and still signals
-    due = [(token, coordinator.waiting[token].data) for token in (taken, queued)]
-    kept = coordinator.upkeep(due, [])
-    coordinator._kept(kept)
-    assert kept.overdue == [taken] and kept.queued == [queued]
-    assert isinstance(taken_outcomes[0], DownloadTimeoutError)  # the retry middleware takes it up
+    server.set("parts:alive:zombie", b"1", px=60_000)                                 # and still signals
+
+    def overdue() -> Any:
+        due = [(token, w.data, w.taken) for token, w in coordinator.waiting.items()]
+        kept = coordinator.upkeep(due, [])
+        coordinator._kept(kept)
+        return kept
+
+    kept = overdue()  # first seen taken: its deadline starts again (it may have waited long in the queue)
+    assert kept.taken == [taken] and kept.queued == [queued] and taken_outcomes == []
+    assert coordinator.waiting[taken].deadline > time.monotonic() + 10
+    kept = overdue()  # and overdue again: a worker took it and never answered
+    assert kept.overdue == [taken] and isinstance(taken_outcomes[0], DownloadTimeoutError)  # retried
     assert server.llen(coordinator.queue.held("zombie")) == 0
     assert queued_outcomes == [] and coordinator.waiting[queued].deadline > time.monotonic() + 10
+
+
+def test_a_crawl_that_stops_gives_up_at_once_what_no_worker_has_taken(server: Any) -> None:
+    from crawler.failures import Abandoned
+
+    coordinator = _coordinator(server)
+    token, outcomes = _waiting(coordinator, Request(PAGE))
+    server.lpush(coordinator.queue.key, coordinator.waiting[token].data)
+    coordinator._kept(coordinator.upkeep([], [(token, coordinator.waiting[token].data)], shutting=True))
+    assert isinstance(outcomes[0], Abandoned)  # never a reject: the resumed run asks for it again
+    assert server.llen(coordinator.queue.key) == 0
+
+
+def test_a_coordinator_whose_claim_was_taken_over_stops_and_touches_nothing(server: Any) -> None:
+    from crawler.failures import Abandoned
+
+    first = _coordinator(server, crawl="taken")
+    _, outcomes = _waiting(first, Request(PAGE))
+    first.stop_crawl = lambda: None  # type: ignore[method-assign]
+    server.delete(keys("taken")["owner"])        # its claim lapsed (a network cut longer than the claim)
+    second = _coordinator(server, crawl="taken")
+    result = _result(second, "b-token")
+    server.xadd(keys("taken")["results"], {"result": result})
+    first._kept(first.upkeep([], []))
+    assert first.taken_over and isinstance(outcomes[0], Abandoned)
+    first._closed(None, "finished")
+    first.finish()
+    assert server.hget(keys("taken")["state"], "status") == b"running"        # the second one's crawl
+    assert server.hget(keys("taken")["state"], "epoch") == str(second.epoch).encode()
+    assert server.get(keys("taken")["owner"]) == second.owner.encode()
+    delivered: list[Any] = []
+    first.call_in_reactor = lambda function, results: delivered.extend(results)
+    first.stopping = False
+    reader = threading.Thread(target=first._read_results, daemon=True)
+    reader.start()
+    time.sleep(1.5)
+    first.stopping = True
+    reader.join(timeout=5)
+    assert server.xlen(keys("taken")["results"]) == 1  # the second coordinator's result stays for it
+    second._closed(None, "finished")
+    second.finish()
+    assert server.hget(keys("taken")["state"], "status") == b"finished"
 
 
 def test_a_redis_that_restarted_or_lost_the_crawl_gets_the_requests_in_flight_again(server: Any) -> None:
     coordinator = _coordinator(server)
     token, _ = _waiting(coordinator, Request(PAGE))
     data = coordinator.waiting[token].data
-    coordinator.upkeep([], [data])
+    coordinator.upkeep([], [(token, data)])
     assert server.llen(coordinator.queue.key) == 0  # nothing lost: nothing queued again
     coordinator.run_id = "another server"            # as after a restart from an older snapshot
-    coordinator.upkeep([], [data])
+    coordinator.upkeep([], [(token, data)])
     assert server.lrange(coordinator.queue.key, 0, -1) == [data]
     server.delete(coordinator.names["state"])         # as after a restart with nothing kept
-    coordinator.upkeep([], [data])
+    coordinator.upkeep([], [(token, data)])
     assert server.lrange(coordinator.queue.key, 0, -1) == [data]  # once, not twice
     assert server.hget(coordinator.names["state"], "status") == b"running"
     assert coordinator.crawler.stats.values["colophon/redis_restored"] == 2
@@ -359,8 +408,11 @@ def test_a_stopped_worker_returns_what_it_holds_to_the_head_of_the_queue(server:
 def test_a_catalogue_missing_from_redis_is_not_remembered_as_empty(server: Any) -> None:
     worker = Worker(server, "catalogue", name="w")
     with pytest.raises(distributed.CatalogueMissing):
-        worker.catalogue("abc")
+        worker.catalogue("abc", fetch=True)
     server.hset(keys("catalogue")["catalogue"], "abc", orjson.dumps({"marx": "Karl Marx"}))
+    with pytest.raises(distributed.CatalogueMissing):
+        worker.catalogue("abc")  # in the reactor, only what the worker's thread has read
+    assert worker.catalogue("abc", fetch=True).authors == {"marx": "Karl Marx"}
     assert worker.catalogue("abc").authors == {"marx": "Karl Marx"}
 
 
@@ -407,3 +459,33 @@ def test_a_worker_leaves_once_a_run_has_come_and_gone_even_unseen(server: Any) -
     server.hset(keys("brief")["state"], "epoch", 4)  # a run began and ended between two looks
     started = time.monotonic()
     assert worker.next_message() is None and time.monotonic() - started < 0.5
+
+
+def test_a_worker_stopped_while_redis_is_away_stops_at_once() -> None:
+    import redis
+
+    worker = Worker(distributed.client(f"redis://127.0.0.1:{free_port()}/0"), "away", name="w")
+    threading.Timer(0.5, worker.halt.set).start()
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        worker.next_message()
+    assert time.monotonic() - started < 3
+
+
+def test_extraction_processes_that_die_before_reading_anything_stop_the_crawl() -> None:
+    from crawler.harvesters import STILLBORN, ExtractionBroken
+
+    async def read() -> Harvester:
+        harvester = Harvester(2, read="crawler.no_such_module:read")
+        harvester.start(Catalogue())
+        try:
+            with pytest.raises(ExtractionBroken, match="before they were ready"):
+                for n in range(20):
+                    await harvester.harvest(b"<html/>", f"https://www.marxists.org/p{n}.htm", f"p{n}.htm",
+                                            Fetch(fetched_at="2026-01-01T00:00:00+00:00"))
+        finally:
+            await harvester.close()
+        return harvester
+
+    harvester = asyncio.run(read())
+    assert harvester.restarts < STILLBORN + 2 and harvester.crashed <= 1  # no page blamed for it

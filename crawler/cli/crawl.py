@@ -136,17 +136,15 @@ def run(args: argparse.Namespace) -> int:
     if args.redis is not None:
         import uuid
 
-        from crawler.distributed import claim, connect
+        from crawler.distributed import ClaimKeeper, claim, connect
 
         try:
             server = connect(args.redis)  # a bad URL or a Redis that does not answer or refuses stops here
         except ValueError as error:
             raise UsageError(f"crawl: {error}") from None
         args.redis_owner = uuid.uuid4().hex
-        try:
-            claim(server, args.crawl_name, args.redis_owner)  # another live coordinator of this crawl: 75
-        finally:
-            server.close()
+        claim(server, args.crawl_name, args.redis_owner)  # another live coordinator of this crawl: 75
+        keeper = ClaimKeeper(server, args.crawl_name, args.redis_owner)  # until the coordinator renews it
     if args.workers is None:
         # A local folder costs no origin anything: read it with every core.
         args.workers = local_cores() if starts and all(s.startswith("file:") for s in starts) else 1
@@ -154,19 +152,36 @@ def run(args: argparse.Namespace) -> int:
 
     # Fail fast, before any request: another run holds the folder (75), its state store is missing
     # or damaged (65), or it cannot be written (74). Each is a one-line message from cli.main.
-    StateStore.open(out).close()
+    try:
+        StateStore.open(out).close()
+        stats = _crawl(args, starts, out)
+    finally:
+        if args.redis is not None:
+            from crawler.distributed import disown
+
+            keeper.stop()
+            with contextlib.suppress(Exception):  # the coordinator let it go already, or never took it
+                disown(server, args.crawl_name, args.redis_owner)
+            server.close()
+    return summarise(stats, out)
+
+
+def _crawl(args: argparse.Namespace, starts: list[str], out: Path) -> dict[str, Any]:
     if args.sample:
         with serve_folder(SAMPLE) as root:
             args.delay, args.concurrency = 0.0, max(args.concurrency, 4)
-            stats = run_crawl([root], crawl_settings(args, out), "site")
-    else:
-        stats = run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
-    return summarise(stats, out)
+            return run_crawl([root], crawl_settings(args, out), "site")
+    return run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
 
 
 def summarise(stats: dict[str, Any], out: Path) -> int:
     run = stats.get("colophon/run") or {}
     reason = stats.get("finish_reason", "unknown")
+    if stats.get("colophon/coordinator_error"):
+        code, message = stats["colophon/coordinator_error"]
+        print(f"colophon: error: {message}", file=sys.stderr)
+        print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")
+        return int(code)
     if stats.get("colophon/environment_error"):
         print(f"colophon: error: {stats['colophon/environment_error']}", file=sys.stderr)
         print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")

@@ -11,14 +11,14 @@ from urllib.parse import quote
 import orjson
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.extract import Catalogue
 from crawler.extract.catalogue import AUTHORS_PATH
-from crawler.failures import FetchRefused, RobotsForbidden, failure_code
-from crawler.harvesters import HARVESTED, Harvester, header_text, page_fetch
+from crawler.failures import Abandoned, FetchRefused, RobotsForbidden, failure_code
+from crawler.harvesters import HARVESTED, ExtractionBroken, Harvester, header_text, page_fetch
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
@@ -235,7 +235,11 @@ class ArchiveSpider(scrapy.Spider):
         if cited != response.url:
             fetch = dataclasses.replace(fetch, fetched_from=response.url)
         # Read by a worker of a distributed crawl (crawler.distributed), or here.
-        harvest = response.meta.get(HARVESTED) or await self.harvester.harvest(response.body, cited, page_id, fetch)
+        try:
+            harvest = response.meta.get(HARVESTED) or await self.harvester.harvest(response.body, cited, page_id, fetch)
+        except ExtractionBroken as error:  # no page to blame: the crawl stops, its pages left for the next run
+            self.logger.critical("%s", error)
+            raise CloseSpider("extraction_broken") from error
         record, links = harvest.record, [self.crawled(link) for link in harvest.links]
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
@@ -299,6 +303,9 @@ class ArchiveSpider(scrapy.Spider):
         frontier_id = request.meta.get("frontier_id") or self.site.page_id(url) or url
         now = utc_now()
         code, message = failure_code(failure.value), str(failure.value) or repr(failure.value)
+        if failure.check(Abandoned):
+            stats.inc_value("colophon/abandoned")  # the crawl is stopping: the resumed run asks it again
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in MISSING:
