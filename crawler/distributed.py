@@ -366,6 +366,13 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
             pipe.lrem(self.held(worker.decode()), 0, item)
         pipe.execute()
 
+    def everything_held(self) -> set[bytes]:
+        """Every request some worker holds now."""
+        pipe = self.server.pipeline(transaction=False)
+        for worker in self.server.smembers(self.names["workers"]):
+            pipe.lrange(self.held(worker.decode()), 0, -1)
+        return {item for items in pipe.execute() for item in items}
+
     def outstanding(self) -> int:
         return sum(int(self.server.llen(self.held(w.decode()))) for w in self.server.smembers(self.names["workers"]))
 
@@ -972,12 +979,14 @@ class Coordinator:
                        "snapshot?); queueing the %d requests in flight again", len(pending))
         self.run_id = run_id
         self._announce(self.epoch)
+        held = self.queue.everything_held()  # kept by a Redis that persists: reported, or reaped, later
         pipe = self.server.pipeline(transaction=False)
         if self.catalogue is not None:
             pipe.hset(self.names["catalogue"], self.catalogue[0], self.catalogue[1])
         for data in pending:
-            pipe.lrem(self.queue.key, 0, data)
-            pipe.lpush(self.queue.key, data)
+            if data not in held:
+                pipe.lrem(self.queue.key, 0, data)
+                pipe.lpush(self.queue.key, data)
         pipe.execute()
         self.crawler.stats.inc_value("colophon/redis_restored")
 

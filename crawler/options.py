@@ -87,8 +87,8 @@ CRAWL_OPTIONS = (
     Option("--max-pages", "stop after N pages", 0, int),
     Option("--max-depth", "link depth limit", 0, int),
     Option("--max-time", "stop after N seconds", 0.0, float),
-    Option("--delay", "seconds between requests to a host (default 1; 0 for a local mirror)", 1.0, float,
-           setting="DOWNLOAD_DELAY"),
+    Option("--delay", "seconds between requests to a host (default 1; 0 when every start is a local folder or "
+                      "file:// URL, which costs no origin anything)", None, float, setting="DOWNLOAD_DELAY"),
     Option("--concurrency", "requests in flight per host (default 1)", 1, int),
     Option("--workers", "processes that read pages: 1 reads them in the crawl process, N in N processes beside "
                         "it (default 1; for a local folder, the cores)", None, int, setting="COLOPHON_WORKERS",

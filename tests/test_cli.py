@@ -64,12 +64,78 @@ def test_extract_bad_arguments_stop_with_a_message(tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr + outside.stderr + bad_url.stderr
 
 
-def test_schema_prints_every_record_type() -> None:
+RECORD_TYPES = {"works", "indexes", "rejects", "other", "tombstones", "changes"}
+
+
+def test_schema_prints_every_record_type_or_one_as_it_is() -> None:
     result = _run("schema")
     assert result.returncode == 0
     schemas = json.loads(result.stdout)
-    assert {"works", "indexes", "rejects", "other"} <= set(schemas)
-    assert _run("schema", "bogus").returncode == 2
+    assert set(schemas) == RECORD_TYPES
+    one = _run("schema", "works")
+    assert one.returncode == 0 and json.loads(one.stdout) == schemas["works"]  # not wrapped in {"works": ...}
+    assert "id" in json.loads(one.stdout)["properties"]
+    helped = _run("schema", "--help").stdout
+    assert all(name in helped for name in RECORD_TYPES)
+    bogus = _run("schema", "bogus")
+    assert bogus.returncode == 2 and "invalid choice" in bogus.stderr
+
+
+def test_version_names_the_program_the_extractor_and_the_schema() -> None:
+    import tomllib
+
+    from crawler.extract.record import EXTRACTOR_VERSION
+    from models.records import SCHEMA_VERSION
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == (f"colophon {project['version']} (extractor {EXTRACTOR_VERSION}, "
+                                     f"record schema {SCHEMA_VERSION})")
+
+
+def test_a_local_folder_is_crawled_without_pauses_and_a_site_with_them(tmp_path: Path) -> None:
+    from tests import synthetic
+    from tests.support import origin
+
+    root = synthetic.build(tmp_path / "site", authors=1, works=3)
+
+    def recorded_delay(out: Path) -> float:
+        (report,) = sorted((out / "runs").glob("*.json"))
+        return float(json.loads(report.read_text())["options"]["delay"])
+
+    local = _run("crawl", str(root / "archive"), "--out", str(tmp_path / "local"), "--progress-every", "0")
+    assert local.returncode in (0, 1), local.stderr
+    assert recorded_delay(tmp_path / "local") == 0.0
+    with origin(root) as base:
+        remote = _run("crawl", base, "--out", str(tmp_path / "remote"), "--progress-every", "0", "--max-pages", "1")
+    assert remote.returncode in (0, 1), remote.stderr
+    assert recorded_delay(tmp_path / "remote") == 1.0
+    slow = _run("crawl", str(root / "archive"), "--out", str(tmp_path / "asked"), "--delay", "0.01",
+                "--progress-every", "0")
+    assert slow.returncode in (0, 1) and recorded_delay(tmp_path / "asked") == 0.01  # what was asked stands
+
+
+def test_ctrl_c_is_answered_at_once(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests import synthetic
+    from tests.support import REPO, origin, origin_stats
+
+    root = synthetic.build(tmp_path / "site", authors=1, works=20)
+    with origin(root) as base:
+        crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(tmp_path / "out"),
+                                  "--delay", "0.3", "--scope", "site", "--progress-every", "0"], cwd=REPO,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while sum(origin_stats(base)["requests"].values()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        crawl.send_signal(signal.SIGINT)
+        stdout, stderr = crawl.communicate(timeout=120)
+    assert crawl.returncode == 4, stdout + stderr
+    assert "colophon: stopping: finishing the pages in flight (Ctrl-C again to stop now" in stderr
+    assert "Crawl interrupted" in stdout
 
 
 def test_every_subcommand_has_help() -> None:

@@ -289,6 +289,13 @@ def test_a_redis_that_restarted_or_lost_the_crawl_gets_the_requests_in_flight_ag
     assert server.lrange(coordinator.queue.key, 0, -1) == [data]  # once, not twice
     assert server.hget(coordinator.names["state"], "status") == b"running"
     assert coordinator.crawler.stats.values["colophon/redis_restored"] == 2
+    server.delete(coordinator.queue.key)                # restarted with what it kept: a worker holds it
+    server.lpush(coordinator.queue.held("w"), data)
+    server.sadd(coordinator.names["workers"], "w")
+    server.set("parts:alive:w", b"1", px=60_000)
+    coordinator.run_id = "yet another server"
+    coordinator.upkeep([], [(token, data)])
+    assert server.llen(coordinator.queue.key) == 0     # not queued twice: the worker reports it
 
 
 @pytest.mark.parametrize(("reason", "status"), [

@@ -7,6 +7,7 @@ import argparse
 import sqlite3
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from crawler.cli import (
     changes,
@@ -36,11 +37,37 @@ from crawler.errors import (
 COMMANDS = (extract, schema, crawl, worker, changes, compact, schedule, export, serve, rebuild_state, validate)
 
 
+def version_text() -> str:
+    """The program's version, and the versions of what it writes (records change with either)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from crawler.extract.record import EXTRACTOR_VERSION
+    from models.records import SCHEMA_VERSION
+
+    try:
+        program = version("colophon")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        program = "unknown"
+    return f"colophon {program} (extractor {EXTRACTOR_VERSION}, record schema {SCHEMA_VERSION})"
+
+
+class _Version(argparse.Action):
+    """--version, its text made only when asked (it imports the extractor)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="colophon",
         description="Harvest validated metadata records from Marxists Internet Archive-format archives.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)

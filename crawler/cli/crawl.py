@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from crawler.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
 from crawler.options import FINISH_REASONS, add_crawl_options, crawl_settings
@@ -76,6 +76,24 @@ def _without_traceback(record: logging.LogRecord) -> bool:
     return True
 
 
+def _acknowledge_signals() -> None:
+    """The first Ctrl-C (or SIGTERM) is answered at once, on stderr, before Scrapy's graceful stop
+    (which installs its own handler for the second one, the stop now)."""
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        graceful = signal.getsignal(number)
+        if not callable(graceful):
+            continue
+
+        def acknowledge(signum: int, frame: Any, graceful: Any = graceful) -> None:
+            print("colophon: stopping: finishing the pages in flight (Ctrl-C again to stop now; the next run "
+                  "resumes)", file=sys.stderr, flush=True)
+            graceful(signum, frame)
+
+        signal.signal(number, acknowledge)
+
+
 def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
               root_url: str | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its final stats."""
@@ -93,6 +111,11 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
         logging.getLogger(name).addFilter(_without_traceback)
     crawler = process.create_crawler(ArchiveSpider)
     process.crawl(crawler, start=starts, scope=scope, root=root_url)
+    from twisted.internet import reactor
+
+    # Once Scrapy's own signal handlers are in place (its "after startup" trigger), wrap them.
+    running = cast(Any, reactor)
+    running.callWhenRunning(lambda: running.callLater(0, _acknowledge_signals))
     process.start()
     try:
         return dict(crawler.stats.get_stats())
@@ -145,9 +168,12 @@ def run(args: argparse.Namespace) -> int:
         args.redis_owner = uuid.uuid4().hex
         claim(server, args.crawl_name, args.redis_owner)  # another live coordinator of this crawl: 75
         keeper = ClaimKeeper(server, args.crawl_name, args.redis_owner)  # until the coordinator renews it
+    local = bool(starts) and all(s.startswith("file:") for s in starts)
     if args.workers is None:
-        # A local folder costs no origin anything: read it with every core.
-        args.workers = local_cores() if starts and all(s.startswith("file:") for s in starts) else 1
+        # A local folder costs no origin anything: read it with every core, and without pauses.
+        args.workers = local_cores() if local else 1
+    if args.delay is None:
+        args.delay = 0.0 if local else 1.0
     from output.state import StateStore
 
     # Fail fast, before any request: another run holds the folder (75), its state store is missing
