@@ -473,17 +473,23 @@ def _stage_datapackage(stage: Staged, report: dict[str, Any], parts: dict[str, l
     stage.write_bytes(DATAPACKAGE, orjson.dumps(package, option=orjson.OPT_INDENT_2))
 
 
-_FORMAT = {"format": "jsonl", "mediatype": "application/jsonl", "encoding": "utf-8"}
+# Frictionless sees each record file as a file resource (its bytes and hash checked by `frictionless
+# validate`): nested records are beyond a Table Schema, and an empty JSON Lines file is no table to it.
+# What each line holds is the JSON Schema under `jsonschema` (checked by `colophon validate`).
+_FORMAT = {"type": "file", "format": "jsonl", "mediatype": "application/jsonl", "encoding": "utf-8"}
 
 
 def _record_resource(file: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """A record file as one resource of many parts (Frictionless multi-part `path`), each part's
-    size, hash and record count beside it."""
+    size, hash and record count beside it (and the whole's hash, when it is one part)."""
+    whole = {"hash": parts[0]["hash"]} if len(parts) == 1 else {}
     return {"name": resource_name(file), "path": [part["path"] for part in parts], **_FORMAT,
-            "bytes": sum(part["bytes"] for part in parts), "records": sum(part["records"] for part in parts),
-            "schema": f"schemas/{FILES[file][1]}.schema.json", "parts": parts}
+            "bytes": sum(part["bytes"] for part in parts), **whole,
+            "records": sum(part["records"] for part in parts),
+            "jsonschema": f"schemas/{FILES[file][1]}.schema.json", "parts": parts}
 
 
 def change_resource(path: str, size: int, sha: str, records: int) -> dict[str, Any]:
-    return {"name": path.removesuffix(".jsonl").replace("/", "-"), "path": path, **_FORMAT, "bytes": size,
-            "hash": f"sha256:{sha}", "records": records, "schema": "schemas/changes.schema.json"}
+    """A change set's resource; its name in lower case, as Frictionless names must be."""
+    return {"name": path.removesuffix(".jsonl").replace("/", "-").lower(), "path": path, **_FORMAT, "bytes": size,
+            "hash": f"sha256:{sha}", "records": records, "jsonschema": "schemas/changes.schema.json"}

@@ -45,7 +45,7 @@ def validate_dataset(folder: Path) -> list[str]:
         problems += [f"{path}: present but not listed in {DATAPACKAGE}" for path in present if path not in listed]
     for resource in snapshot.resources():
         problems += _check_resource(snapshot, resource)
-        schema = resource.get("schema")
+        schema = resource.get("jsonschema") or resource.get("schema")  # "schema": before Frictionless names
         if schema and not snapshot.path(schema).is_file():
             problems.append(f"{_label(resource)}: schema file {schema} missing")
     return problems
@@ -110,10 +110,10 @@ def _check_file(snapshot: Snapshot, name: str, listed: dict[str, Any], model: An
                 model.model_validate_json(line)
             except ValidationError as error:
                 bad += 1
-                if bad <= MAX_PROBLEMS_PER_FILE:
-                    first = error.errors()[0]
-                    where = ".".join(str(p) for p in first["loc"])
-                    problems.append(f"{name}:{number}: {first['type']} at {where}: {first['msg']}")
+                if bad <= MAX_PROBLEMS_PER_FILE:  # every error of the line, each with its place
+                    for found in error.errors():
+                        where = ".".join(str(p) for p in found["loc"])
+                        problems.append(f"{name}:{number}: {found['type']} at {where}: {found['msg']}")
     if bad > MAX_PROBLEMS_PER_FILE:
         problems.append(f"{name}: {bad - MAX_PROBLEMS_PER_FILE} more invalid lines")
     if listed.get("records") != records:

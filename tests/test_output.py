@@ -92,3 +92,14 @@ def test_validate_reports_hash_mismatch(tmp_path: Path) -> None:
     path = folder / "rejects" / "0000.jsonl"
     path.write_bytes(path.read_bytes().replace(b"x1.htm", b"x9.htm"))
     assert any("sha256" in p for p in validate_dataset(folder))
+
+
+def test_validate_lists_every_error_of_a_line(tmp_path: Path) -> None:
+    folder = _dataset(tmp_path / "d", records=1)
+    path = folder / "rejects" / "0000.jsonl"
+    record = json.loads(path.read_text())
+    record.update(code="Not A Code", stage="elsewhere")  # two fields wrong in one line
+    del record["message"]                                # and one missing
+    path.write_text(json.dumps(record) + "\n")
+    problems = [p for p in validate_dataset(folder) if p.startswith("rejects/0000.jsonl:1:")]
+    assert sorted(problem.split(" at ")[1].split(":")[0] for problem in problems) == ["code", "message", "stage"]

@@ -1,0 +1,68 @@
+"""The dataset's `datapackage.json` is a Frictionless Data Package that Frictionless itself
+(`frictionless validate`) accepts: after a first crawl, after a refresh that published a change
+set (whose resource name comes from a run id), and after compaction; and that it refuses once a
+published file is altered (the sizes and hashes it lists are checked)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import synthetic
+from tests.support import origin, run_colophon
+
+frictionless = pytest.importorskip("frictionless", reason="frictionless is a test dependency (pyproject: test)")
+FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0",
+        "--progress-every", "0")
+
+
+def _report(out: Path) -> Any:
+    return frictionless.validate(str(out / "datapackage.json"))
+
+
+def _errors(report: Any) -> list[str]:
+    return [f"{task.name}: {error.type}: {error.message}" for task in report.tasks for error in task.errors]
+
+
+def test_the_datapackage_passes_frictionless_validate_through_refreshes_and_compaction(tmp_path: Path) -> None:
+    root = synthetic.build(tmp_path / "site", authors=2, works=6)
+    out = tmp_path / "out"
+    with origin(root) as base:
+        first = run_colophon("crawl", base, "--out", str(out), *FAST)
+        assert first.returncode == 0, first.stdout + first.stderr
+        report = _report(out)
+        assert report.valid, _errors(report)
+        synthetic.edit_between_runs(root)
+        second = run_colophon("crawl", base, "--out", str(out), *FAST)
+        assert second.returncode in (0, 1), second.stdout + second.stderr
+    package = json.loads((out / "datapackage.json").read_text())
+    changes = [r for r in package["resources"] if str(r["path"]).startswith("changes/")]
+    assert len(changes) == 2 and all(r["name"] == r["name"].lower() for r in changes)
+    assert all((out / r["jsonschema"]).is_file() for r in package["resources"])  # the JSON Schemas stay
+    report = _report(out)
+    assert report.valid, _errors(report)
+    assert {task.name for task in report.tasks} >= {"works", "indexes", "rejects", "other", "tombstones"}
+    compacted = run_colophon("compact", str(out), "--before", package["runs"][-1]["id"])
+    assert compacted.returncode == 0, compacted.stdout + compacted.stderr
+    report = _report(out)
+    assert report.valid, _errors(report)
+
+
+def test_frictionless_refuses_a_dataset_whose_published_file_was_altered(tmp_path: Path) -> None:
+    root = synthetic.build(tmp_path / "site", authors=1, works=3)
+    out = tmp_path / "out"
+    with origin(root) as base:
+        result = run_colophon("crawl", base, "--out", str(out), *FAST)
+    assert result.returncode == 0, result.stdout + result.stderr
+    works = next(r for r in json.loads((out / "datapackage.json").read_text())["resources"] if r["name"] == "works")
+    part = (out / works["parts"][0]["path"]).resolve()
+    data = bytearray(part.read_bytes())
+    data[10] = ord("X") if data[10] != ord("X") else ord("Y")  # the same size, another hash
+    part.chmod(0o644)
+    part.write_bytes(bytes(data))
+    report = _report(out)
+    assert not report.valid
+    assert any("hash" in error for error in _errors(report)), _errors(report)
