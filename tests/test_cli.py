@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,22 @@ def test_every_subcommand_has_help() -> None:
     for name in subcommands:
         result = _run(name, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout, name
+
+
+def test_the_summary_gives_this_runs_work_and_the_datasets_totals(tmp_path: Path) -> None:
+    from tests import synthetic
+    from tests.support import origin, read_jsonl
+
+    root = synthetic.build(tmp_path / "site", authors=1, works=4)
+    out = tmp_path / "out"
+    fast = ("--delay", "0", "--scope", "site", "--progress-every", "0", "--revisit-min", "3600")
+    with origin(root) as base:
+        first = _run("crawl", base, "--out", str(out), *fast)
+        again = _run("crawl", base, "--out", str(out), *fast)  # nothing due: nothing fetched
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    works = len(read_jsonl(out / "works.jsonl"))
+    indexes = len(read_jsonl(out / "indexes.jsonl"))
+    assert works > 4
+    assert re.search(r"^  works +0$", again.stdout, re.M), again.stdout  # this run's own
+    totals = f"  in all             {works} works, {indexes} indexes, "
+    assert totals in first.stdout and totals in again.stdout, again.stdout  # the dataset's, after each run

@@ -200,6 +200,20 @@ def _crawl(args: argparse.Namespace, starts: list[str], out: Path) -> dict[str, 
     return run_crawl(starts, crawl_settings(args, out), args.scope, args.root_url)
 
 
+def dataset_totals(out: Path) -> dict[str, int]:
+    """The records the published dataset holds now, by type (what every run so far left), from its
+    datapackage.json: a run's own counts say only what that run fetched."""
+    from output.snapshot import BrokenDataset, NoDataset, Snapshot
+
+    try:
+        snapshot = Snapshot.open(out)
+    except (NoDataset, BrokenDataset, OSError):  # nothing published (a first run that failed)
+        return {}
+    names = {"works": "works", "indexes": "indexes", "other": "other pages", "rejects": "rejects"}
+    return {label: sum(int(part.get("records") or 0) for part in snapshot.parts(f"{name}.jsonl"))
+            for name, label in names.items()}
+
+
 def summarise(stats: dict[str, Any], out: Path) -> int:
     run = stats.get("colophon/run") or {}
     reason = stats.get("finish_reason", "unknown")
@@ -224,6 +238,9 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
         print(f"  {key.replace('_', ' '):<18} {counts.get(key, 0)}")
     print("  changes            " + ", ".join(f"{changes.get(op, 0)} {op}" for op in ("added", "modified", "removed")))
     print(f"Dataset: {out.resolve()}  (report: runs/{run.get('run', '?')}.json)")
+    totals = dataset_totals(out)
+    if totals:
+        print("  in all             " + ", ".join(f"{count} {name}" for name, count in totals.items()))
     # Failed fetches are rejects; a failure is the crawl itself going wrong.
     errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     errors += stats.get("log_count/CRITICAL", 0)
