@@ -373,9 +373,6 @@ class LeasedQueue(FifoQueue):  # type: ignore[misc]
             pipe.lrange(self.held(worker.decode()), 0, -1)
         return {item for items in pipe.execute() for item in items}
 
-    def outstanding(self) -> int:
-        return sum(int(self.server.llen(self.held(w.decode()))) for w in self.server.smembers(self.names["workers"]))
-
     def clear(self) -> None:
         workers = [w.decode() for w in self.server.smembers(self.names["workers"])]
         self.server.delete(self.key, self.names["results"], *[self.held(w) for w in workers])

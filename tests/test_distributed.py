@@ -82,6 +82,13 @@ def _coordinate(redis_url: str, crawl: str, base: str, out: Path, *extra: str) -
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _midway(base: str, before: int, requests: int) -> None:
+    """Once the origin has answered ``requests`` more requests than ``before`` (within a minute)."""
+    deadline = time.monotonic() + 60
+    while sum(origin_stats(base)["requests"].values()) - before < requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _ended(workers: list[subprocess.Popen[str]], timeout: float = 30) -> list[tuple[int | None, str]]:
     """Each worker's exit code and log, once it has exited by itself (None: it had to be killed)."""
     ended = []
@@ -113,9 +120,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, site: dict[str,
     before = sum(origin_stats(base)["requests"].values())
     workers = _workers(redis_url, "kill", 3)
     coordinator = _coordinate(redis_url, "kill", base, tmp_path / "out", "--delay", "0.02", "--lease-seconds", "2")
-    deadline = time.monotonic() + 60
-    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _midway(base, before, 30)
     os.kill(workers[0].pid, signal.SIGKILL)  # in the middle of the crawl, holding requests
     stdout, stderr = coordinator.communicate(timeout=300)
     assert coordinator.returncode == 0, stdout + stderr
@@ -178,9 +183,7 @@ def test_a_coordinator_killed_and_started_again_resumes(redis_url: str, site: di
     before = sum(origin_stats(base)["requests"].values())
     workers = _workers(redis_url, "resume", 2)
     coordinator = _coordinate(redis_url, "resume", base, out, "--delay", "0.02")
-    deadline = time.monotonic() + 60
-    while sum(origin_stats(base)["requests"].values()) - before < 40 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _midway(base, before, 40)
     coordinator.kill()  # SIGKILL: no publication, requests in the workers' hands
     coordinator.communicate()
     again = _coordinate(redis_url, "resume", base, out, "--delay", "0")
@@ -199,9 +202,7 @@ def test_a_redis_that_restarts_empty_mid_crawl_loses_nothing(site: dict[str, Any
         before = sum(origin_stats(base)["requests"].values())
         workers = _workers(url, "restart", 2)
         coordinator = _coordinate(url, "restart", base, tmp_path / "out", "--delay", "0.02")
-        deadline = time.monotonic() + 60
-        while sum(origin_stats(base)["requests"].values()) - before < 40 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        _midway(base, before, 40)
         server.kill()  # everything Redis held is gone: queue, held requests, results, the crawl's state
         server.wait()
         time.sleep(1.5)
@@ -276,9 +277,7 @@ def test_a_worker_stopped_by_sigterm_returns_what_it_holds_and_exits_4(
     workers = _workers(redis_url, "sigterm", 2)
     # A lease longer than the crawl: requests a stopped worker kept would wait it out, and say so.
     coordinator = _coordinate(redis_url, "sigterm", base, tmp_path / "out", "--delay", "0.02", "--lease-seconds", "600")
-    deadline = time.monotonic() + 60
-    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _midway(base, before, 30)
     workers[0].send_signal(signal.SIGTERM)
     _, log = workers[0].communicate(timeout=30)
     assert workers[0].returncode == 4, log
@@ -302,9 +301,7 @@ def test_an_interrupted_coordinator_leaves_the_workers_waiting_for_the_next(
     before = sum(origin_stats(base)["requests"].values())
     workers = _workers(redis_url, "pause", 2)
     coordinator = _coordinate(redis_url, "pause", base, out, "--delay", "0.02")
-    deadline = time.monotonic() + 60
-    while sum(origin_stats(base)["requests"].values()) - before < 30 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _midway(base, before, 30)
     coordinator.send_signal(signal.SIGINT)
     stdout, stderr = coordinator.communicate(timeout=120)
     assert coordinator.returncode == 4, stdout + stderr

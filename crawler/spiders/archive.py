@@ -240,7 +240,8 @@ class ArchiveSpider(scrapy.Spider):
         except ExtractionBroken as error:  # no page to blame: the crawl stops, its pages left for the next run
             self.logger.critical("%s", error)
             raise CloseSpider("extraction_broken") from error
-        record, links = harvest.record, [self.crawled(link) for link in harvest.links]
+        record = harvest.record
+        links = harvest.links if self.base_url is None else [self.crawled(link) for link in harvest.links]
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
         shape = self._shape(getattr(record, "kind", None),
