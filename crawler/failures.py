@@ -70,6 +70,11 @@ class Abandoned(IgnoreRequest):
     the page left unvisited for the run that resumes this one."""
 
 
+class NotCaptured(IgnoreRequest):
+    """A page the WARC files a crawl reads from hold no response for: not fetched, counted, never a
+    reject, and a page known before keeps its record (a capture's gap is not a removal)."""
+
+
 def _errors(*names: str, fallback: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
     """Scrapy's own download errors (2.13+) with the Twisted ones older versions raise."""
     found = tuple(getattr(scrapy_errors, name) for name in names if hasattr(scrapy_errors, name))

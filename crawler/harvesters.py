@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import importlib
 import logging
 import os
@@ -183,7 +184,9 @@ class Harvester:
 
     async def harvest(self, body: bytes, url: str, page_id: str, fetch: Fetch) -> Harvest:
         if self.starting is None:
-            return _read_in_process(body, url, page_id, self.catalogue, fetch)
+            if self.read == READ:
+                return _read_in_process(body, url, page_id, self.catalogue, fetch)
+            return _resolve(self.read)(body, url, page_id, self.catalogue, fetch)
         await self.starting
         stopped_reading = 0  # times this page was the one a process was reading when it stopped
         while True:
@@ -249,9 +252,16 @@ class Harvester:
             await reader.close()
         self.readers.clear()
 
+    @functools.cached_property
+    def version(self) -> str:
+        """The version of the extractor that reads the pages (its module's EXTRACTOR_VERSION): a
+        stored record made by another is read again from its stored bytes (crawler.spiders.archive)."""
+        module = importlib.import_module(self.read.partition(":")[0])
+        return str(getattr(module, "EXTRACTOR_VERSION", ""))
+
     @classmethod
     def from_settings(cls, settings: Any) -> Harvester:
-        return cls(settings.getint("COLOPHON_WORKERS", 1))
+        return cls(settings.getint("COLOPHON_WORKERS", 1), settings.get("COLOPHON_EXTRACTOR") or READ)
 
 
 def _child_environment() -> dict[str, str]:

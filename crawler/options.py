@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from output.dataset import SHARD_BYTES
+from output.warc import WARC_BYTES, WARC_DIR
 
 CONTACT = "https://colophon.invalid/bot"  # who to contact about the crawler; set yours
 PROGRESS_EVERY = 2.0                      # seconds between progress reports
@@ -120,6 +121,10 @@ CRAWL_OPTIONS = (
            setting="COLOPHON_PROGRESS_INTERVAL"),
     Option("--log-level", "how much Scrapy logs (default WARNING)", "WARNING", choices=LOG_LEVELS,
            setting="LOG_LEVEL"),
+    Option("--no-warc", "do not keep what the crawl fetched as WARC files in the dataset's warc/ folder",
+           switch=True),
+    Option("--warc-bytes", "bytes a WARC file grows to before it is sealed and the next begun (default 1 GiB)",
+           WARC_BYTES, int, setting="COLOPHON_WARC_BYTES", minimum=4096),
     Option("--shard-bytes", f"bytes a record type's shard grows to before its shards double (default "
                             f"{SHARD_BYTES >> 20} MiB)", SHARD_BYTES, int, setting="COLOPHON_SHARD_BYTES",
            minimum=4096),
@@ -142,6 +147,12 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def warc_label(path: Path, out: Path) -> str:
+    """How a record names a WARC file it was read from: `warc/NAME` for the dataset's own, else its name."""
+    resolved = path.resolve()
+    return f"{WARC_DIR}/{resolved.name}" if resolved.parent == (out / WARC_DIR).resolve() else resolved.name
+
+
 def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """The Scrapy settings of a crawl asked for with these options."""
     settings: dict[str, Any] = {option.setting: getattr(args, option.dest)
@@ -159,6 +170,12 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "USER_AGENT": args.user_agent or f"Colophon/1.0 (+{args.contact or CONTACT})",
         "DOWNLOAD_WARNSIZE": min(args.max_page_bytes, 2 * 1024 * 1024),
     })
+    settings["COLOPHON_WARC"] = not args.no_warc
+    if getattr(args, "from_warc", None):
+        # Every request answered from the WARC files given, none from the network (crawler.capture).
+        replay = "crawler.capture.WarcReplayHandler"
+        settings["DOWNLOAD_HANDLERS"] = {"http": replay, "https": replay, "file": replay}
+        settings["COLOPHON_FROM_WARC"] = [(str(Path(f).resolve()), warc_label(Path(f), out)) for f in args.from_warc]
     if args.redis is not None:
         # Requests go to the workers through Redis (crawler.distributed); local files stay here.
         remote = "crawler.distributed.RemoteDownloadHandler"

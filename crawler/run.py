@@ -29,11 +29,13 @@ from crawler.extract.inherit import Inheritance
 from models import utc_now
 from output.publish import publish, recover
 from output.state import Policy, StateStore, new_run_id
+from output.warc import WarcWriter, repair
 
 # Scrapy's disk queue of the requests waiting to be sent (its JOBDIR), inside the dataset folder:
 # the crawl's memory does not grow with the number of pages queued. It only lives as long as one
 # process (a resumed run walks again from its starts, following what it had visited from the store).
 QUEUE_DIR = ".queue"
+WALK = "colophon:walk"  # memo key: the starts, scope and root of the dataset's last crawl
 
 
 def queue_dir(out: str | Path) -> Path:
@@ -49,6 +51,7 @@ class CrawlRun:
     run_id: str
     started: str
     resumed: bool
+    warc: WarcWriter | None = None  # where what the run fetches is kept (None: --no-warc, or read from WARC)
 
 
 def open_run(settings: Any) -> CrawlRun:
@@ -73,7 +76,15 @@ def open_run(settings: Any) -> CrawlRun:
         run_id = f"{run_id}-{new_run_id()}"
     started = utc_now()
     state.begin_run(run_id, started, settings.getdict("COLOPHON_RUN_OPTIONS"))
-    return CrawlRun(state, policy, run_id, started, interrupted is not None)
+    for sealed in repair(state.folder):  # files a killed process was writing: cut to their whole records
+        state.add_warc(sealed, None)
+    warc = None
+    if settings.getbool("COLOPHON_WARC") and not settings.getlist("COLOPHON_FROM_WARC"):
+        warc = WarcWriter(state.folder, run_id, max_bytes=settings.getint("COLOPHON_WARC_BYTES"),
+                          info={"isPartOf": run_id, "http-header-user-agent": settings.get("USER_AGENT") or ""},
+                          seal=lambda sealed: state.add_warc(sealed, run_id))
+        state.before_commit.append(warc.sync)  # nothing committed points at WARC bytes that could be lost
+    return CrawlRun(state, policy, run_id, started, interrupted is not None, warc)
 
 
 def _inheritable(toc: dict[str, Any]) -> dict[str, Any]:
@@ -132,12 +143,20 @@ class RunOwner:
         return owner
 
     def opened(self, spider: Any) -> None:
+        if hasattr(spider, "walk"):  # how it walks the archive, for `colophon reextract`
+            self.run.state.remember(WALK, orjson.dumps(spider.walk()), None, None)
         self.stats.set_value("colophon/run_id", self.run.run_id)
         self.stats.set_value("colophon/resumed", self.run.resumed)
 
     def closed(self, spider: Any, reason: str) -> None:
         state = self.run.state
         try:
+            if self.run.warc is not None:
+                try:
+                    self.run.warc.close()  # sealed whatever happens: a resumed run begins a file of its own
+                except ENVIRONMENT_ERRORS as error:
+                    if not self.stats.get_value(STAT):
+                        self.stats.set_value(STAT, environment_message(error))
             if reason == REASON or self.stats.get_value(STAT):
                 return  # nothing published: the run resumes when the machine is mended
             if reason == "shutdown":
@@ -188,6 +207,9 @@ class RunOwner:
                 + stats.get("colophon/scope/offsite_redirect", 0),
                 "characters_removed": stats.get("colophon/text/characters_removed", 0),
                 "visited_before_resuming": stats.get("colophon/visited_before", 0),
+                "reextracted": stats.get("colophon/reextracted", 0),
+                "not_captured": stats.get("colophon/not_captured", 0),
+                "warc_records": stats.get("colophon/warc/records", 0) + stats.get("colophon/warc/revisits", 0),
             },
         }
         if not (report["counts"]["pages"] or report["counts"]["not_due"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crawler import options as _options  # the defaults a crawl's options share with these settings
 from output import dataset as _dataset  # the default shard size
+from output import warc as _warc  # the default WARC file size
 
 BOT_NAME = "colophon"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -23,6 +24,10 @@ COLOPHON_REVISIT_MAX = _options.REVISIT_MAX  # seconds: the longest (unchanged p
 COLOPHON_REVALIDATE = False             # revisit every page this run, whatever its interval
 COLOPHON_WORKERS = 1                    # processes that read pages (crawler.harvesters): 1 is the crawl process
 COLOPHON_SHARD_BYTES = _dataset.SHARD_BYTES  # a record type's shards double when one would outgrow this
+COLOPHON_WARC = True                    # keep what the crawl fetched as WARC files in the dataset's warc/
+COLOPHON_WARC_BYTES = _warc.WARC_BYTES  # a WARC file is sealed, and the next begun, once it holds this much
+COLOPHON_FROM_WARC: list[object] = []   # [(path, label)]: answer every request from these WARC files, no network
+COLOPHON_EXTRACTOR = "crawler.extract:harvest_page"  # what reads a page (module:function; its module's version)
 
 # --- politeness: the defaults are gentle; `colophon crawl --delay 0 --concurrency 16` for a mirror
 ROBOTSTXT_OBEY = True
@@ -73,6 +78,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ScopedRedirectMiddleware": 600,
     "crawler.incremental.IncrementalMiddleware": 650,   # conditional requests, inside the redirects
+    "crawler.capture.WarcMiddleware": 950,              # WARC records of what was received, as received
 }
 SPIDER_MIDDLEWARES = {
     "crawler.environment.EnvironmentGuard": 50,

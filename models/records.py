@@ -172,6 +172,14 @@ class Note(_Strict):
     text: str
 
 
+class WarcLocation(_Strict):
+    """Where the response a record was read from is kept: a WARC file (`warc/NAME` in the dataset,
+    or the name of a WARC file read with --from-warc) and the offset of its record."""
+
+    file: Annotated[str, Field(min_length=1)]
+    offset: NonNegativeInt
+
+
 class Provenance(_Strict):
     fetched_at: str
     http_status: Annotated[int, Field(ge=100, le=599)] | None = None
@@ -181,13 +189,16 @@ class Provenance(_Strict):
     content_sha256: Sha256
     extractor_version: str
     fetched_from: str | None = None  # the address actually fetched, when it is not the record's url
+    warc: WarcLocation | None = None  # where its response is kept, when the crawl kept it
 
     @model_serializer(mode="wrap")
     def _where_it_applies(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`fetched_from` is written only where it applies (SPEC: a mirror, a local copy)."""
+        """`fetched_from` and `warc` are written only where they apply (SPEC: a mirror, a local copy;
+        a crawl that keeps WARC)."""
         data: dict[str, Any] = handler(self)
-        if data.get("fetched_from") is None:
-            data.pop("fetched_from", None)
+        for key in ("fetched_from", "warc"):
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
 

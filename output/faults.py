@@ -16,6 +16,8 @@ POINTS = (
     # publishing a run (output.publish.publish), in order
     "publish.staging", "publish.staged", "publish.committing", "publish.committed",
     "publish.feed-renamed", "publish.generation-renamed", "publish.swapped", "publish.linked",
+    # writing what a crawl fetched (output.warc.WarcWriter): inside a record, sealing a file
+    "warc.appending", "warc.sealing", "warc.sealed",
     # compacting the change feed (output.compact.compact), in order
     "compact.staging", "compact.staged", "compact.committed",
 )
@@ -26,6 +28,11 @@ _COUNT = int(_NTH) if _NTH.isdigit() else 1
 if _NAME and _NAME not in POINTS:
     raise SystemExit(f"COLOPHON_FAULT: unknown fault point {_NAME!r}; one of {', '.join(POINTS)}")
 _seen = 0
+
+
+def armed(name: str) -> bool:
+    """Whether the next pass at this point dies (to tear a write in two before it)."""
+    return name == _NAME and _seen + 1 == _COUNT
 
 
 def point(name: str) -> None:

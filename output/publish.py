@@ -46,6 +46,8 @@ from output.snapshot import (
     resource_name,
 )
 from output.state import Position, StateStore, record_hash
+from output.warc import describe, sealed_files, warc_dir
+from output.warc import resource as warc_resource
 
 CHANGE_FILES = ("works.jsonl", "indexes.jsonl")
 TOMBSTONES = "tombstones.jsonl"
@@ -375,7 +377,8 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         stale = [e for e in members if moved or e.basis != e.position.published_basis]
         lines = _finals(state, stale, finish)
         digests = {e.position.id: record_hash(lines[e.position.id]) for e in stale}  # each line hashed once
-        changed = moved or any(digests[e.position.id] != e.position.published_sha256 for e in stale)
+        changed = moved or any(digests[e.position.id] != e.position.published_sha256 or (
+            e.position.published_basis is None and e.position.published_file is not None) for e in stale)
         previous_part = None if resharded else layout.previous[file][index]
         if not changed and stage.reuse_part(previous_part):
             assert previous_part is not None
@@ -413,7 +416,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     for relative, data in schema_files().items():
         if not stage.reuse_bytes(relative, data):
             stage.write_bytes(relative, data)
-    _stage_datapackage(stage, report, parts)  # last: a staged generation with a datapackage is whole
+    _stage_datapackage(stage, report, parts, warc_resources(state))  # last: a staged generation with one is whole
     stage.sync_folders()
     faults.point("publish.staged")
     with state.transaction() as db:
@@ -440,10 +443,24 @@ def _finals(state: StateStore, entries: list[_Entry], finish: Finish) -> dict[st
     return lines
 
 
-def _stage_datapackage(stage: Staged, report: dict[str, Any], parts: dict[str, list[dict[str, Any]]]) -> None:
+def warc_resources(state: StateStore) -> list[dict[str, Any]]:
+    """The sealed WARC files of the dataset, as resources. A file the store does not list (a store
+    rebuilt from the published dataset) is hashed once and listed from then on."""
+    listed = {sealed.name: sealed for sealed in state.warcs()}
+    present = sealed_files(state.folder)
+    for name in present:
+        if name not in listed:
+            listed[name] = describe(warc_dir(state.folder) / name)
+            state.add_warc(listed[name], None)
+    return [warc_resource(listed[name]) for name in present]
+
+
+def _stage_datapackage(stage: Staged, report: dict[str, Any], parts: dict[str, list[dict[str, Any]]],
+                       warcs: list[dict[str, Any]]) -> None:
     folder = stage.folder
     previous = previous_datapackage(folder)
     resources = [_record_resource(file, parts[file]) for file in FILES]
+    resources += warcs
     # Change sets in the order they were published (run ids need not sort), this run's last.
     this_run = f"{CHANGES_DIR}/{report['run']}.jsonl"
     for resource in previous.get("resources", []):

@@ -21,7 +21,7 @@ import sqlite3
 import stat
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,6 +30,7 @@ import orjson
 
 from output import faults
 from output.snapshot import has_dataset
+from output.warc import Capture, Sealed
 
 STATE_FILE = "state.sqlite"
 LOCK_FILE = ".colophon.lock"
@@ -58,7 +59,8 @@ CREATE TABLE IF NOT EXISTS pages (
     first_seen TEXT,
     last_changed TEXT,
     removed_run TEXT,
-    removed_at TEXT
+    removed_at TEXT,
+    extractor TEXT
 );
 CREATE INDEX IF NOT EXISTS pages_status ON pages(status, file, id);
 -- What every visit of a page rewrites, in narrow rows apart from the page's metadata: a refresh
@@ -86,6 +88,23 @@ CREATE TABLE IF NOT EXISTS memo (
     value BLOB,
     etag TEXT,
     last_modified TEXT
+);
+-- Where the last response for each URL is kept in the dataset's WARC files (output.warc).
+CREATE TABLE IF NOT EXISTS captures (
+    url TEXT PRIMARY KEY,
+    file TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    digest TEXT NOT NULL
+) WITHOUT ROWID;
+-- The sealed WARC files, hashed once when sealed (datapackage.json lists them).
+CREATE TABLE IF NOT EXISTS warcs (
+    name TEXT PRIMARY KEY,
+    run TEXT,
+    bytes INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    records INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
     run TEXT PRIMARY KEY,
@@ -148,7 +167,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     """Bring a store made by an earlier version to this schema, in one transaction."""
     runs = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     pages = {row[1] for row in db.execute("PRAGMA table_info(pages)")}
-    added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER")
+    added = [column for column in ("published_file TEXT", "published_basis TEXT", "size INTEGER", "extractor TEXT")
              if column.split()[0] not in pages]
     frontier = bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'frontier'").fetchone())
     if "published_seq" in runs and not added and "record" not in pages and "links" not in pages and not frontier \
@@ -160,6 +179,9 @@ def _migrate(db: sqlite3.Connection) -> None:
             db.execute("ALTER TABLE runs ADD COLUMN published_seq INTEGER")
         for column in added:
             db.execute(f"ALTER TABLE pages ADD COLUMN {column}")
+        if "extractor TEXT" in added:  # the extractor each stored record names (a reject or other page: none)
+            db.execute("UPDATE pages SET extractor = (SELECT json_extract(CAST(record AS TEXT), "
+                       "'$.provenance.extractor_version') FROM bodies WHERE bodies.id = pages.id)")
         if "record" in pages:  # stores that kept each record in its page's row
             db.execute("INSERT OR REPLACE INTO bodies (id, record) SELECT id, record FROM pages "
                        "WHERE record IS NOT NULL")
@@ -284,6 +306,7 @@ class StateStore:
         self.batching = False  # set by a crawl: its units commit in batches (unit())
         self._batch_units = 0
         self._batch_started = 0.0
+        self.before_commit: list[Callable[[], None]] = []  # what must be durable before a commit (WARC bytes)
 
     @classmethod
     def open(cls, folder: Path, *, create: bool = True, guard: bool = True, held: Any = None) -> StateStore:
@@ -329,6 +352,7 @@ class StateStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self._durable()
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
@@ -362,11 +386,16 @@ class StateStore:
         """Commit the open batch of units, if any."""
         if self.db.in_transaction:
             try:
+                self._durable()
                 self.db.execute("COMMIT")
             except BaseException:
                 if self.db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
                     self.db.execute("ROLLBACK")
                 raise
+
+    def _durable(self) -> None:
+        for sync in self.before_commit:
+            sync()
 
     def close(self) -> None:
         """Commit the open batch (a run stopped on purpose keeps its progress) and let go (once)."""
@@ -432,6 +461,31 @@ class StateStore:
     def recall(self, key: str) -> tuple[bytes, str | None, str | None] | None:
         row = self.db.execute("SELECT value, etag, last_modified FROM memo WHERE key = ?", (key,)).fetchone()
         return (bytes(row[0]), row[1], row[2]) if row else None
+
+    # --- WARC captures (output.warc) -------------------------------------------------------------
+    def capture(self, url: str) -> Capture | None:
+        row = self.db.execute("SELECT file, offset, record_id, date, digest FROM captures WHERE url = ?",
+                              (url,)).fetchone()
+        return Capture(*row) if row else None
+
+    def captured(self, url: str, capture: Capture) -> None:
+        """The response just written for ``url`` is the one to refer to from now on."""
+        with self.unit():
+            self.db.execute("INSERT OR REPLACE INTO captures (url, file, offset, record_id, date, digest) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", (url, *capture))
+
+    def add_warc(self, sealed: Sealed, run: str | None) -> None:
+        with self.unit():
+            self.db.execute("INSERT OR REPLACE INTO warcs (name, run, bytes, sha256, records) VALUES (?, ?, ?, ?, ?)",
+                            (*sealed[:1], run, *sealed[1:]))
+
+    def warcs(self) -> list[Sealed]:
+        return [Sealed(*row) for row in self.db.execute("SELECT name, bytes, sha256, records FROM warcs ORDER BY name")]
+
+    def extracted_by(self, page_id: str) -> str | None:
+        """The version of the extractor that read a page's stored record (None: unknown)."""
+        row = self.db.execute("SELECT extractor FROM pages WHERE id = ?", (page_id,)).fetchone()
+        return row[0] if row else None
 
     # --- what a run has reached ----------------------------------------------------------------
     def schedule(self, pages: Iterable[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
@@ -528,7 +582,7 @@ class StateStore:
         stamp = fetch["fetched_at"]
         with self.unit():
             faults.point("store.begun")
-            old = self.db.execute("SELECT p.record_sha256, v.interval, p.status FROM pages p "
+            old = self.db.execute("SELECT p.record_sha256, v.interval, p.status, p.extractor FROM pages p "
                                   "LEFT JOIN visits v ON v.id = p.id WHERE p.id = ?", (page_id,)).fetchone()
             changed = old is None or old[0] != digest or old[2] != "live"
             interval = policy.next_interval((old[1] or 0.0) if old else 0.0, changed)
@@ -536,10 +590,11 @@ class StateStore:
             series = record.get("series") or {}
             self.db.execute(
                 """INSERT INTO pages (id, url, file, kind, status, etag, last_modified, content_sha256,
-                       record_sha256, size, next_url, first_seen, last_changed)
-                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?)
+                       record_sha256, size, next_url, first_seen, last_changed, extractor)
+                   VALUES (?, ?, ?, ?, 'live', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET
                        url = excluded.url, file = excluded.file, kind = excluded.kind, status = 'live',
+                       extractor = excluded.extractor,
                        etag = excluded.etag, last_modified = excluded.last_modified,
                        content_sha256 = excluded.content_sha256, record_sha256 = excluded.record_sha256,
                        size = excluded.size, next_url = excluded.next_url,
@@ -547,13 +602,20 @@ class StateStore:
                                       THEN pages.last_changed ELSE excluded.last_changed END,
                        removed_run = NULL, removed_at = NULL""",
                 (page_id, url, file, record.get("kind"), fetch.get("etag"), fetch.get("last_modified"),
-                 fetch.get("content_sha256"), digest, len(record_line), series.get("next_url"), stamp, stamp),
+                 fetch.get("content_sha256"), digest, len(record_line), series.get("next_url"), stamp, stamp,
+                 fetch.get("extractor")),
             )
             self._visited(page_id, run, stamp, interval, now + interval, gone=False, same_record=same_record)
             self._set_links(page_id, links)
             # An unchanged record is not written again (OR IGNORE only fills a body that is missing).
-            self.db.execute(f"INSERT OR {'REPLACE' if changed else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
+            made_by = fetch.get("extractor")
+            rewrite = changed or (same_record and made_by is not None and old[3] not in (None, made_by))
+            self.db.execute(f"INSERT OR {'REPLACE' if rewrite else 'IGNORE'} INTO bodies (id, record) VALUES (?, ?)",
                             (page_id, record_line))
+            if rewrite and not changed:
+                # The same record made by another extractor: published again (its provenance says which
+                # made it), though it is no change.
+                self.db.execute("UPDATE pages SET published_basis = NULL WHERE id = ?", (page_id,))
             faults.point("store.written")
             if frontier_id != page_id:  # reached under another id (a redirect): that page was seen too
                 self.db.execute("UPDATE visits SET seen_run = ? WHERE id = ?", (run, frontier_id))

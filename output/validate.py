@@ -19,6 +19,7 @@ from output.snapshot import (
     Snapshot,
     resource_name,
 )
+from output.warc import WARC_DIR
 
 MAX_PROBLEMS_PER_FILE = 20
 _RECORD_FILES = {resource_name(file): file for file in FILES}
@@ -66,6 +67,8 @@ def _check_resource(snapshot: Snapshot, resource: dict[str, Any]) -> list[str]:
     path = resource.get("path")
     if isinstance(path, str) and path.startswith(CHANGES_DIR + "/") and path.endswith(".jsonl"):
         return _check_file(snapshot, path, resource, CHANGE_MODEL)
+    if isinstance(path, str) and path.startswith(WARC_DIR + "/") and resource.get("format") == "warc":
+        return _check_bytes(snapshot, path, resource)
     file = _RECORD_FILES.get(str(resource.get("name")))
     if file is None:
         return [f"{_label(resource)}: unknown resource in {DATAPACKAGE}"]
@@ -83,6 +86,20 @@ def _check_resource(snapshot: Snapshot, resource: dict[str, Any]) -> list[str]:
         if resource.get(key) != total:
             problems.append(f"{_label(resource)}: {key} {resource.get(key)} in {DATAPACKAGE}, its parts add up "
                             f"to {total}")
+    return problems
+
+
+def _check_bytes(snapshot: Snapshot, name: str, listed: dict[str, Any]) -> list[str]:
+    """A file listed with its size and hash (a WARC file: its records are read by WARC tools)."""
+    path = snapshot.path(name)
+    if not path.is_file():
+        return [f"{name}: listed in {DATAPACKAGE} but missing"]
+    size, sha, _ = file_digest(path)
+    problems = []
+    if listed.get("bytes") != size:
+        problems.append(f"{name}: {size} bytes, {DATAPACKAGE} says {listed.get('bytes')}")
+    if listed.get("hash") != f"sha256:{sha}":
+        problems.append(f"{name}: sha256 {sha} differs from {DATAPACKAGE}")
     return problems
 
 

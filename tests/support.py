@@ -210,11 +210,41 @@ def stable(record: dict[str, Any]) -> dict[str, Any]:
     """A record (or change) without what differs from one fetch of the same bytes to the next: when
     it was fetched or removed, and by which run."""
     record = {k: v for k, v in record.items() if k not in ("fetched_at", "removed_at", "removed_run", "at", "run")}
-    if isinstance(record.get("provenance"), dict):
-        record["provenance"] = {k: v for k, v in record["provenance"].items() if k != "fetched_at"}
+    if isinstance(record.get("provenance"), dict):  # and where its bytes were kept (the fetch's WARC file)
+        record["provenance"] = {k: v for k, v in record["provenance"].items() if k not in ("fetched_at", "warc")}
     if isinstance(record.get("record"), dict):
         record["record"] = stable(record["record"])
     return record
+
+
+def unresolved_captures(out: Path) -> list[str]:
+    """The published records whose `provenance.warc` does not lead to the response they were read
+    from: a record there for their URL (or where it was fetched from), whose payload has the sha256
+    the provenance gives (its Content-Encoding undone)."""
+    import hashlib
+
+    from output.snapshot import Snapshot
+    from output.warc import read_stored
+
+    snapshot = Snapshot.open(out)
+    wrong = []
+    for name in ("works", "indexes"):  # (the other pages' records hold no provenance)
+        for record in read_jsonl(snapshot.path(f"{name}.jsonl")):
+            provenance = record["provenance"]
+            location = provenance.get("warc")
+            if location is None:
+                wrong.append(f"{record['url']}: no warc in its provenance")
+                continue
+            try:
+                stored = read_stored(out / location["file"], location["offset"], decoded=True)
+            except Exception as error:
+                wrong.append(f"{record['url']}: {location} unreadable ({error})")
+                continue
+            if stored.url not in (record["url"], provenance.get("fetched_from")):
+                wrong.append(f"{record['url']}: {location} holds {stored.url}")
+            elif hashlib.sha256(stored.body).hexdigest() != provenance["content_sha256"]:
+                wrong.append(f"{record['url']}: {location} holds other bytes")
+    return wrong
 
 
 def published(out: Path) -> dict[str, list[str]]:

@@ -23,13 +23,14 @@ from output.changes import changes_since
 from output.faults import POINTS
 from output.snapshot import Snapshot
 from tests import synthetic
-from tests.support import REPO, origin, problems, published, stable
+from tests.support import REPO, origin, problems, published, stable, unresolved_captures
 
 # Small shards: a kill inside the shard writes (publish.staging) lands between two shards' files.
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0",
         "--shard-bytes", "4096")
 # Points reached more than once in a run are killed at a later pass, inside the loop.
-NTH = {"publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2}
+NTH = {"warc.appending": 5,
+       "publish.staging": 5, "store.begun": 2, "store.written": 2, "store.marked": 2, "store.committed": 2}
 
 
 def crawl(base: str, out: Path, fault: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -87,6 +88,8 @@ def test_a_kill_at_every_step_loses_nothing(point: str, scene: dict[str, Any], t
     assert published(out) == scene["after"]
     assert feed(out, scene["first_run"]) == scene["feed"], f"the change feed lost or doubled entries ({point})"
     assert problems(out) == []
+    assert unresolved_captures(out) == []  # every record's WARC location holds its bytes
+    assert not list((out / "warc").glob("*.open"))
     leftovers = [p.name for p in out.rglob("*.tmp")]
     assert not leftovers, leftovers
 

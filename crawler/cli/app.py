@@ -16,6 +16,7 @@ from crawler.cli import (
     export,
     extract,
     rebuild_state,
+    reextract,
     schedule,
     schema,
     serve,
@@ -34,7 +35,8 @@ from crawler.errors import (
     environment_message,
 )
 
-COMMANDS = (extract, schema, crawl, worker, changes, compact, schedule, export, serve, rebuild_state, validate)
+COMMANDS = (extract, schema, crawl, reextract, worker, changes, compact, schedule, export, serve, rebuild_state,
+            validate)
 
 
 def version_text() -> str:

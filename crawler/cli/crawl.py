@@ -34,6 +34,9 @@ def add_arguments(crawl: argparse.ArgumentParser) -> None:
     crawl.add_argument("--out", required=False, help="dataset folder (default: data/colophon)")
     crawl.add_argument("--sample", action="store_true",
                        help="crawl the built-in sample archive, served on 127.0.0.1 by this command")
+    crawl.add_argument("--from-warc", nargs="+", metavar="FILE",
+                       help="harvest from these WARC files (a Heritrix, Browsertrix or wget capture of the "
+                            "archive) instead of the network: START names the archive as it was captured")
     add_crawl_options(crawl)
 
 
@@ -94,6 +97,24 @@ def _acknowledge_signals() -> None:
         signal.signal(number, acknowledge)
 
 
+def warc_problem(path: Path) -> str | None:
+    """Why a file given to --from-warc cannot be read as WARC, or None."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    try:
+        with open(path, "rb") as stream:
+            first = next(iter(ArchiveIterator(stream, check_digests=False)))
+        if first.format != "warc":
+            return "not a WARC file (an ARC file, or no archive at all)"
+    except OSError as error:
+        return error.strerror or str(error)
+    except StopIteration:
+        return "no WARC record in it"
+    except Exception as error:
+        return f"not a WARC file ({error or type(error).__name__})"
+    return None
+
+
 def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
               root_url: str | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its final stats."""
@@ -144,6 +165,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"crawl: --out {out} exists and is not a folder")
     if args.revisit_min > args.revisit_max:
         raise UsageError("crawl: --revisit-min must not exceed --revisit-max")
+    if args.from_warc:
+        if args.redis is not None or args.sample:
+            raise UsageError("crawl: --from-warc reads no network: not with --redis or --sample")
+        for path in args.from_warc:
+            problem = warc_problem(Path(path))
+            if problem:
+                raise UsageError(f"crawl: --from-warc {path}: {problem}")
     try:
         if args.base_url is not None:
             args.base_url = base_url(args.base_url)
@@ -168,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         args.redis_owner = uuid.uuid4().hex
         claim(server, args.crawl_name, args.redis_owner)  # another live coordinator of this crawl: 75
         keeper = ClaimKeeper(server, args.crawl_name, args.redis_owner)  # until the coordinator renews it
-    local = bool(starts) and all(s.startswith("file:") for s in starts)
+    local = bool(args.from_warc) or (bool(starts) and all(s.startswith("file:") for s in starts))
     if args.workers is None:
         # A local folder costs no origin anything: read it with every core, and without pauses.
         args.workers = local_cores() if local else 1

@@ -15,15 +15,17 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.capture import WARC_META, stored_response
 from crawler.extract import Catalogue
 from crawler.extract.catalogue import AUTHORS_PATH
-from crawler.failures import Abandoned, FetchRefused, RobotsForbidden, failure_code
+from crawler.failures import Abandoned, FetchRefused, NotCaptured, RobotsForbidden, failure_code
 from crawler.harvesters import HARVESTED, ExtractionBroken, Harvester, header_text, page_fetch
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
 from crawler.run import CrawlRun, queue_dir
 from crawler.urls import Site, base_url, file_folder_pages, to_url
-from models import Index, Reject, utc_now
+from models import Index, Reject, WarcLocation, utc_now
+from output.warc import OPEN, read_stored
 
 MISSING = (404, 410)
 VISIT_CHUNK = 1000  # pages planned together: what waits to be planned stays small
@@ -216,6 +218,8 @@ class ArchiveSpider(scrapy.Spider):
         frontier_id = response.meta.get("frontier_id") or self.site.page_id(response.url) or response.url
         leaf = bool(response.meta.get("leaf"))
         stamp = utc_now()
+        if response.status == 304 and (stored := self._stored_copy(response, frontier_id)) is not None:
+            response = stored  # not modified, but its record was made by another extractor: read again
         if response.status == 304:  # not modified (crawler.incremental asked conditionally)
             # Where it led is read again from the store (not carried in the queued request).
             links = self.state.known_links(frontier_id) or []
@@ -241,6 +245,9 @@ class ArchiveSpider(scrapy.Spider):
             self.logger.critical("%s", error)
             raise CloseSpider("extraction_broken") from error
         record = harvest.record
+        provenance = getattr(record, "provenance", None)
+        if provenance is not None and response.meta.get(WARC_META):
+            provenance.warc = WarcLocation(**response.meta[WARC_META])
         links = harvest.links if self.base_url is None else [self.crawled(link) for link in harvest.links]
         if harvest.removed_characters:
             stats.inc_value("colophon/text/characters_removed", harvest.removed_characters)
@@ -249,9 +256,35 @@ class ArchiveSpider(scrapy.Spider):
         requests = [] if isinstance(record, Reject) else list(self._visit(self._targets(shape, links, url, leaf)))
         yield PageItem(record=record, page_id=page_id, links=self._ids(links), frontier_id=frontier_id, fetch={
             "fetched_at": stamp, "etag": fetch.etag, "last_modified": fetch.last_modified,
-            "content_sha256": getattr(getattr(record, "provenance", None), "content_sha256", None)})
+            "content_sha256": getattr(provenance, "content_sha256", None), "extractor": self.harvester.version})
         for request in requests:
             yield request
+
+    def _stored_copy(self, response: Response, frontier_id: str) -> Response | None:
+        """The page as its last capture holds it, when the origin answers 304 but the stored record
+        was made by another extractor than this crawl's: the record is made again from those bytes."""
+        made_by = self.state.extracted_by(frontier_id)
+        if made_by is None or made_by == self.harvester.version:
+            return None
+        capture = self.state.capture(response.url)
+        if capture is None:
+            return None
+        path = self.state.folder / capture.file
+        try:
+            stored = read_stored(path if path.is_file() else path.with_name(path.name + OPEN), capture.offset,
+                                 decoded=True)
+        except Exception as error:
+            self.logger.warning("%s: its capture in %s cannot be read (%s); its record stays", response.url,
+                                capture.file, error)
+            return None
+        self.crawler.stats.inc_value("colophon/reextracted")
+        response.meta[WARC_META] = {"file": capture.file, "offset": capture.offset}
+        return stored_response(stored, response.request or scrapy.Request(response.url))
+
+    def walk(self) -> dict[str, Any]:
+        """How this crawl walks the archive, kept so that `colophon reextract` walks it again."""
+        return {"starts": self.start_args, "scope": self.site.scope, "root_url": self.site.root,
+                "base_url": self.base_url, "include_non_html": self.include_non_html}
 
     def _shape(self, kind: str | None, listed: set[str] | None) -> tuple[str | None, set[str] | None]:
         """A page's kind and the ids of the pages it lists (an index), as _targets reads them."""
@@ -304,6 +337,10 @@ class ArchiveSpider(scrapy.Spider):
         frontier_id = request.meta.get("frontier_id") or self.site.page_id(url) or url
         now = utc_now()
         code, message = failure_code(failure.value), str(failure.value) or repr(failure.value)
+        if failure.check(NotCaptured):
+            stats.inc_value("colophon/not_captured")  # the WARC files read hold no copy: the page stays as known
+            self.state.seen(self.run_id, frontier_id)
+            return
         if failure.check(Abandoned):
             stats.inc_value("colophon/abandoned")  # the crawl is stopping: the resumed run asks it again
             return

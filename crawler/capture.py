@@ -1,0 +1,202 @@
+"""Archival capture in a crawl (the files themselves: output.warc).
+
+`WarcMiddleware`, the downloader middleware nearest the network, writes every response the crawl
+receives as WARC records: the request and the response as received (its headers, and its body
+before any Content-Encoding is undone), a `revisit` record (profile server-not-modified) for a
+304, and a `revisit` (identical-payload-digest) for a body the last capture already holds. Files
+read from a local folder are `resource` records. Where a page's response is kept goes into its
+record's `provenance.warc`.
+
+`WarcReplayHandler` is the download handler of a crawl that reads WARC files instead of the
+network (`colophon crawl --from-warc`, `colophon reextract`): each request is answered with the
+last response the files hold for its URL, through the same middlewares, scope rules and spider as a
+live crawl; it opens no connection of any kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+from w3lib.url import canonicalize_url
+from warcio.utils import Digester
+
+from crawler.environment import ENVIRONMENT_ERRORS, stop_for_environment
+from crawler.failures import NotCaptured
+from output.warc import IDENTICAL, NOT_MODIFIED, Capture, Entry, Stored, builder, http_headers, read_stored, scan
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+WARC_META = "colophon_warc"      # request meta: where the response is kept ({file, offset})
+REPLAYED = "colophon_replayed"   # request meta: the response came from a WARC file, not the network
+
+
+def payload_digest(body: bytes) -> str:
+    """A payload's digest as warcio writes WARC-Payload-Digest (sha1, base32)."""
+    digester = Digester("sha1")
+    digester.update(body)
+    return str(digester)
+
+
+def _pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class WarcMiddleware:
+    """Writes what the crawl fetched into the run's WARC files (crawler.run.CrawlRun.warc)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        request.meta.pop(WARC_META, None)  # a redirect hop's location is not its target's
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        run = getattr(self.crawler.spider, "run", None)
+        writer = getattr(run, "warc", None)
+        if run is None or writer is None or request.meta.get(REPLAYED):
+            return response
+        try:
+            location = self._write(run, request, response)
+        except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
+            stop_for_environment(self.crawler, error)
+            return response
+        if location is not None:
+            request.meta[WARC_META] = location
+        return response
+
+    def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
+        url, status, body = response.url, response.status, response.body
+        state, writer = run.state, run.warc
+        known = state.capture(url)
+        if url.startswith("file:"):
+            if status != 200:
+                return None
+            digest = payload_digest(body)
+            if known is not None and known.digest == digest:
+                return {"file": known.file, "offset": known.offset}  # the file as it was last read
+            content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
+            record = builder().create_warc_record(
+                url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
+                warc_headers_dict={"WARC-Payload-Digest": digest})
+            file, (offset,) = writer.append([record])
+            self.stats.inc_value("colophon/warc/records")
+            return self._captured(state, url, file, offset, record, digest)
+        build = builder()
+        headers = http_headers(f"{status} {_reason(status)}".strip(), _pairs(response.headers),
+                               getattr(response, "protocol", None) or "HTTP/1.1")
+        digest = payload_digest(body)
+        if status == 304 or (known is not None and 200 <= status < 300 and known.digest == digest):
+            record = build.create_warc_record(url, "revisit", http_headers=headers)
+            record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED if status == 304 else IDENTICAL)
+            if known is not None:
+                record.rec_headers.add_header("WARC-Refers-To", known.record_id)
+                record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
+                record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
+                record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
+            writer.append([self._request(request, record), record])
+            self.stats.inc_value("colophon/warc/revisits")
+            return {"file": known.file, "offset": known.offset} if known is not None else None
+        record = build.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                          http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
+        file, (_, offset) = writer.append([self._request(request, record), record])
+        self.stats.inc_value("colophon/warc/records")
+        if not 200 <= status < 300:
+            return None
+        return self._captured(state, url, file, offset, record, digest)
+
+    @staticmethod
+    def _captured(state: Any, url: str, file: str, offset: int, record: Any, digest: str) -> dict[str, Any]:
+        headers = record.rec_headers
+        state.captured(url, Capture(file, offset, headers.get_header("WARC-Record-ID"),
+                                    headers.get_header("WARC-Date"), digest))
+        return {"file": file, "offset": offset}
+
+    @staticmethod
+    def _request(request: Request, response_record: Any) -> Any:
+        """The request as it was sent, dated as its response and linked to it."""
+        parts = urlsplit(request.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {parts.netloc}",
+                 *(f"{name}: {value}" for name, value in _pairs(request.headers))]
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (request.body or b"")
+        record = builder().create_warc_record(request.url, "request", payload=io.BytesIO(raw), length=len(raw),
+                                              warc_headers_dict={
+                                                  "WARC-Date": response_record.rec_headers.get_header("WARC-Date"),
+                                                  "WARC-Concurrent-To":
+                                                      response_record.rec_headers.get_header("WARC-Record-ID")})
+        return record
+
+
+def stored_response(stored: Stored, request: Request) -> Response:
+    """A Scrapy response from a stored one, for ``request``."""
+    headers = Headers()
+    for name, value in stored.headers:
+        headers.appendlist(name, value)
+    cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
+    return cls(url=request.url, status=stored.status, headers=headers, body=stored.body, request=request)
+
+
+def url_key(url: str) -> str:
+    return canonicalize_url(url, keep_fragments=False)
+
+
+class WarcIndex:
+    """The last response each URL has in a set of WARC files, found by one pass over them."""
+
+    def __init__(self, files: list[tuple[Path, str]]) -> None:
+        self.entries: dict[str, Entry] = {}
+        for url, entry in scan(files):
+            self.entries[url_key(url)] = entry
+
+    def get(self, url: str) -> Entry | None:
+        return self.entries.get(url_key(url))
+
+
+class WarcReplayHandler(BaseDownloadHandler):
+    """Answers every request from WARC files (COLOPHON_FROM_WARC: [(path, label)]), never the network.
+    A URL the files do not hold is NotCaptured (a robots.txt they do not hold: 404, as a site without
+    one answers)."""
+
+    lazy = False
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.files = [(Path(path), label) for path, label in crawler.settings.getlist("COLOPHON_FROM_WARC")]
+        self.index: WarcIndex | None = None
+        self.stats = crawler.stats
+
+    async def download_request(self, request: Request) -> Response:
+        if self.index is None:
+            self.index = await asyncio.to_thread(WarcIndex, self.files)
+            self.stats.set_value("colophon/warc/replayable", len(self.index.entries))
+        entry = self.index.get(request.url)
+        if entry is None:
+            if urlsplit(request.url).path == "/robots.txt":
+                return Response(url=request.url, status=404, request=request)
+            raise NotCaptured(f"{request.url} is in none of the WARC files read")
+        stored = await asyncio.to_thread(read_stored, entry.path, entry.offset, decoded=False)
+        request.meta[REPLAYED] = True
+        request.meta[WARC_META] = {"file": entry.label, "offset": entry.offset}
+        self.stats.inc_value("colophon/warc/replayed")
+        return stored_response(stored, request)

@@ -1,0 +1,294 @@
+"""The WARC files of a dataset (ISO 28500, WARC/1.1, records built by warcio): what every crawl
+fetched, in `warc/` beside the records, each record its own gzip member.
+
+A crawl appends to one file, `warc/colophon-<run>-<n>.warc.gz.open`; each record is written whole
+with one write, and the file is fsynced before the state store commits a batch that points into it
+(a record's `provenance.warc`, a page's capture). A file is sealed, fsynced and renamed to its
+`.warc.gz` name when it reaches its size or the run ends; only then is it hashed into the state
+store, and datapackage.json lists it at the next publication. A file a killed process left open is
+cut back to its last whole record and sealed when the folder is next opened (`repair`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from output import faults
+from output.atomic import fsync_dir
+
+WARC_DIR = "warc"
+OPEN = ".open"  # the suffix of the file a run is writing
+SUFFIX = ".warc.gz"
+WARC_BYTES = 1 << 30  # a file is sealed once it holds this much, and the next one begun
+GZIP_LEVEL = 6  # zlib's default: a third of level 9's cost for a few percent more bytes
+VERSION = "WARC/1.1"
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+HOP_HEADERS = {"transfer-encoding"}  # the body is kept as the client decoded its transfer (no chunks)
+
+
+class Capture(NamedTuple):
+    """Where the last response for a URL is kept: its file (`warc/NAME`), offset, record id, date
+    and payload digest (as the record's WARC-Payload-Digest gives it)."""
+
+    file: str
+    offset: int
+    record_id: str
+    date: str
+    digest: str
+
+
+class Sealed(NamedTuple):
+    """A sealed WARC file, as the state store lists it and datapackage.json describes it."""
+
+    name: str
+    bytes: int
+    sha256: str
+    records: int
+
+
+def warc_dir(folder: Path) -> Path:
+    return folder / WARC_DIR
+
+
+def member(record: ArcWarcRecord) -> bytes:
+    """One record as the gzip member it is written as."""
+    buffer = io.BytesIO()
+    WARCWriter(buffer, gzip=False, warc_version=VERSION).write_record(record)
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return compressor.compress(buffer.getvalue()) + compressor.flush()
+
+
+def builder() -> WARCWriter:
+    """Builds records (it writes none itself: each is written as a member of its own)."""
+    return WARCWriter(io.BytesIO(), gzip=False, warc_version=VERSION)
+
+
+def http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol: str) -> StatusAndHeaders:
+    kept = [(name, value) for name, value in headers if name.lower() not in HOP_HEADERS]
+    return StatusAndHeaders(status_line, kept, protocol=protocol)
+
+
+class WarcWriter:
+    """The WARC files of one run, written in turn: ``seal(name, bytes, sha256, records)`` is told of
+    each file once it is sealed."""
+
+    def __init__(self, folder: Path, run: str, *, max_bytes: int = WARC_BYTES, info: dict[str, str] | None = None,
+                 seal: Callable[[Sealed], None] | None = None) -> None:
+        self.folder = warc_dir(folder)
+        self.run = run
+        self.max_bytes = max_bytes
+        self.info = info or {}
+        self.on_seal = seal
+        self.name: str | None = None
+        self.fd: int | None = None
+        self.size = 0
+        self.records = 0
+        self.hash = hashlib.sha256()
+        self.dirty = False
+
+    def _next_name(self) -> str:
+        taken = {path.name.removesuffix(OPEN) for path in self.folder.glob(f"colophon-{self.run}-*")}
+        number = 0
+        while f"colophon-{self.run}-{number:05d}{SUFFIX}" in taken:
+            number += 1
+        return f"colophon-{self.run}-{number:05d}{SUFFIX}"
+
+    def _begin(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.name = self._next_name()
+        self.fd = os.open(self.folder / (self.name + OPEN), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fsync_dir(self.folder)
+        self.size, self.records, self.hash = 0, 0, hashlib.sha256()
+        info = builder().create_warcinfo_record(self.name, {"software": "Colophon", "format": "WARC File Format 1.1",
+                                                            **self.info})
+        self._write([member(info)])
+
+    def _write(self, members: list[bytes]) -> list[int]:
+        assert self.fd is not None
+        data = b"".join(members)
+        offsets = []
+        for part in members:
+            offsets.append(self.size)
+            self.size += len(part)
+        written = 0
+        if faults.armed("warc.appending"):  # a kill inside a record: half of it written
+            written = os.write(self.fd, data[: len(data) // 2])
+        faults.point("warc.appending")
+        while written < len(data):  # a short write (a signal): the rest, in order
+            written += os.write(self.fd, data[written:])
+        self.hash.update(data)
+        self.records += len(members)
+        self.dirty = True
+        return offsets
+
+    def append(self, records: list[ArcWarcRecord]) -> tuple[str, list[int]]:
+        """Write records together (a request and its response); returns the file (`warc/NAME`) and
+        the offset of each."""
+        if self.fd is not None and self.size >= self.max_bytes:
+            self.seal()
+        if self.fd is None:
+            self._begin()
+        assert self.name is not None
+        return f"{WARC_DIR}/{self.name}", self._write([member(record) for record in records])
+
+    def sync(self) -> None:
+        """Make what was written durable (before the state store commits what points into it)."""
+        if self.fd is not None and self.dirty:
+            os.fsync(self.fd)
+            self.dirty = False
+
+    def seal(self) -> None:
+        """Seal the file being written: fsynced, renamed to its final name, reported."""
+        if self.fd is None or self.name is None:
+            return
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = None
+        faults.point("warc.sealing")
+        os.replace(self.folder / (self.name + OPEN), self.folder / self.name)
+        fsync_dir(self.folder)
+        faults.point("warc.sealed")
+        sealed = Sealed(self.name, self.size, self.hash.hexdigest(), self.records)
+        self.name = None
+        if self.on_seal is not None:
+            self.on_seal(sealed)
+
+    def close(self) -> None:
+        self.seal()
+
+
+def repair(folder: Path) -> list[Sealed]:
+    """Seal the files killed processes left open, each cut back to its last whole record (a file
+    with no whole record is removed); returns those sealed."""
+    sealed = []
+    for path in sorted(warc_dir(folder).glob(f"*{SUFFIX}{OPEN}")):
+        end, records = _whole(path)
+        final = path.with_name(path.name.removesuffix(OPEN))
+        if records == 0:
+            path.unlink()
+            continue
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(path, final)
+        sealed.append(describe(final, records))
+    if sealed:
+        fsync_dir(warc_dir(folder))
+    return sealed
+
+
+def _whole(path: Path) -> tuple[int, int]:
+    """The length of a WARC file's whole records from its start, and their number."""
+    end = records = 0
+    with open(path, "rb") as stream:
+        iterator = ArchiveIterator(stream, check_digests=False)
+        try:
+            for record in iterator:
+                if record.format != "warc":  # bytes the reader could only take for an ARC header: torn
+                    break
+                record.content_stream().read()
+                iterator.read_to_end(record)
+                end = iterator.get_record_offset() + iterator.get_record_length()
+                records += 1
+        except Exception:
+            pass
+    return end, records
+
+
+def describe(path: Path, records: int | None = None) -> Sealed:
+    """A sealed file's size, sha256 and record count (counted when not given)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    if records is None:
+        records = _whole(path)[1]
+    return Sealed(path.name, path.stat().st_size, digest.hexdigest(), records)
+
+
+def sealed_files(folder: Path) -> list[str]:
+    return sorted(path.name for path in warc_dir(folder).glob(f"*{SUFFIX}") if path.is_file())
+
+
+def resource(sealed: Sealed) -> dict[str, Any]:
+    """A sealed WARC file as a datapackage.json resource."""
+    return {"name": "warc-" + sealed.name.removesuffix(SUFFIX).lower().replace("_", "-"),
+            "path": f"{WARC_DIR}/{sealed.name}", "type": "file", "format": "warc", "mediatype": "application/warc",
+            "compression": "gz", "bytes": sealed.bytes, "hash": f"sha256:{sealed.sha256}", "records": sealed.records}
+
+
+# --- reading ----------------------------------------------------------------------------------------
+@dataclass
+class Stored:
+    """A response as a WARC keeps it: its URL, status, headers (the transfer already decoded), and its
+    body, as received (``decoded`` False) or with its Content-Encoding undone."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    record_type: str
+
+
+def target_uri(record: ArcWarcRecord) -> str:
+    """The record's URL (some writers put it in angle brackets, as WARC 1.0's grammar showed it)."""
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
+
+
+def read_stored(path: Path, offset: int, *, decoded: bool) -> Stored:
+    """The response (or resource) record at ``offset`` of a WARC file."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream, check_digests=False)))
+        return _stored(record, decoded=decoded)
+
+
+def _stored(record: ArcWarcRecord, *, decoded: bool) -> Stored:
+    url = target_uri(record)
+    if record.rec_type == "resource":
+        content_type = record.rec_headers.get_header("Content-Type") or "application/octet-stream"
+        return Stored(url, 200, [("Content-Type", content_type)], record.raw_stream.read(), "resource")
+    headers = record.http_headers
+    status = int((headers.get_statuscode() if headers else None) or 200)
+    pairs = list(headers.headers) if headers else []
+    if decoded:
+        body = record.content_stream().read()
+        pairs = [(k, v) for k, v in pairs if k.lower() not in ("content-encoding", *HOP_HEADERS)]
+    else:
+        chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in pairs)
+        body = (ChunkedDataReader(record.raw_stream, decomp_type=None) if chunked else record.raw_stream).read()
+        pairs = [(k, v) for k, v in pairs if k.lower() not in HOP_HEADERS]
+    return Stored(url, status, pairs, body, record.rec_type)
+
+
+class Entry(NamedTuple):
+    path: Path
+    offset: int
+    label: str  # how a record names the file (`warc/NAME` in a dataset, the file's name elsewhere)
+
+
+def scan(paths: Iterable[tuple[Path, str]]) -> Iterator[tuple[str, Entry]]:
+    """(URL, where its response is) for every response and resource record of the files, in order;
+    revisit records are left out (they name a response kept elsewhere in the files)."""
+    for path, label in paths:
+        with open(path, "rb") as stream:
+            iterator = ArchiveIterator(stream, check_digests=False)
+            for record in iterator:
+                if record.rec_type in ("response", "resource"):
+                    yield target_uri(record), Entry(path, iterator.get_record_offset(), label)
