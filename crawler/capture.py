@@ -30,7 +30,18 @@ from warcio.utils import Digester
 
 from crawler.environment import ENVIRONMENT_ERRORS, stop_for_environment
 from crawler.failures import NotCaptured
-from output.warc import IDENTICAL, NOT_MODIFIED, Capture, Entry, Stored, builder, http_headers, read_stored, scan
+from output.warc import (
+    IDENTICAL,
+    NOT_MODIFIED,
+    Capture,
+    Entry,
+    Stored,
+    builder,
+    http_headers,
+    read_stored,
+    record_bytes,
+    scan,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -71,13 +82,13 @@ class WarcMiddleware:
     def process_request(self, request: Request, spider: Any = None) -> None:
         request.meta.pop(WARC_META, None)  # a redirect hop's location is not its target's
 
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         run = getattr(self.crawler.spider, "run", None)
         writer = getattr(run, "warc", None)
         if run is None or writer is None or request.meta.get(REPLAYED):
             return response
         try:
-            location = self._write(run, request, response)
+            location = await self._write(run, request, response)
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)
             return response
@@ -85,45 +96,52 @@ class WarcMiddleware:
             request.meta[WARC_META] = location
         return response
 
-    def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
+    async def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
+        """The response's records, built here and written by the writer's thread; where the response
+        is kept (None: a response that is no page's capture)."""
         url, status, body = response.url, response.status, response.body
-        state, writer = run.state, run.warc
+        state = run.state
         known = state.capture(url)
+        digest = payload_digest(body)
         if url.startswith("file:"):
             if status != 200:
                 return None
-            digest = payload_digest(body)
             if known is not None and known.digest == digest:
                 return {"file": known.file, "offset": known.offset}  # the file as it was last read
             content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
             record = builder().create_warc_record(
                 url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
                 warc_headers_dict={"WARC-Payload-Digest": digest})
-            file, (offset,) = writer.append([record])
+            file, (offset,) = await self._append(run, [record])
             self.stats.inc_value("colophon/warc/records")
             return self._captured(state, url, file, offset, record, digest)
-        build = builder()
         headers = http_headers(f"{status} {_reason(status)}".strip(), _pairs(response.headers),
                                getattr(response, "protocol", None) or "HTTP/1.1")
-        digest = payload_digest(body)
         if status == 304 or (known is not None and 200 <= status < 300 and known.digest == digest):
-            record = build.create_warc_record(url, "revisit", http_headers=headers)
+            record = builder().create_warc_record(url, "revisit", http_headers=headers)
             record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED if status == 304 else IDENTICAL)
             if known is not None:
                 record.rec_headers.add_header("WARC-Refers-To", known.record_id)
                 record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
                 record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
                 record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
-            writer.append([self._request(request, record), record])
+            await self._append(run, [self._request(request, record), record])
             self.stats.inc_value("colophon/warc/revisits")
             return {"file": known.file, "offset": known.offset} if known is not None else None
-        record = build.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
-                                          http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
-        file, (_, offset) = writer.append([self._request(request, record), record])
+        record = builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                              http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
+        file, (_, offset) = await self._append(run, [self._request(request, record), record])
         self.stats.inc_value("colophon/warc/records")
         if not 200 <= status < 300:
             return None
         return self._captured(state, url, file, offset, record, digest)
+
+    @staticmethod
+    async def _append(run: Any, records: list[Any]) -> tuple[str, list[int]]:
+        appended = await asyncio.wrap_future(run.warc.submit([record_bytes(record) for record in records]))
+        for sealed in appended.sealed:  # a file sealed to make room: listed from now on
+            run.state.add_warc(sealed, run.run_id)
+        return appended.file, appended.offsets
 
     @staticmethod
     def _captured(state: Any, url: str, file: str, offset: int, record: Any, digest: str) -> dict[str, Any]:

@@ -81,8 +81,7 @@ def open_run(settings: Any) -> CrawlRun:
     warc = None
     if settings.getbool("COLOPHON_WARC") and not settings.getlist("COLOPHON_FROM_WARC"):
         warc = WarcWriter(state.folder, run_id, max_bytes=settings.getint("COLOPHON_WARC_BYTES"),
-                          info={"isPartOf": run_id, "http-header-user-agent": settings.get("USER_AGENT") or ""},
-                          seal=lambda sealed: state.add_warc(sealed, run_id))
+                          info={"isPartOf": run_id, "http-header-user-agent": settings.get("USER_AGENT") or ""})
         state.before_commit.append(warc.sync)  # nothing committed points at WARC bytes that could be lost
     return CrawlRun(state, policy, run_id, started, interrupted is not None, warc)
 
@@ -153,7 +152,8 @@ class RunOwner:
         try:
             if self.run.warc is not None:
                 try:
-                    self.run.warc.close()  # sealed whatever happens: a resumed run begins a file of its own
+                    for sealed in self.run.warc.close():  # sealed whatever happens: a resumed run begins anew
+                        state.add_warc(sealed, self.run.run_id)
                 except ENVIRONMENT_ERRORS as error:
                     if not self.stats.get_value(STAT):
                         self.stats.set_value(STAT, environment_message(error))

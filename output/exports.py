@@ -87,19 +87,20 @@ def inverted(name: str) -> str:
 
 
 def work_type(work: dict[str, Any]) -> str:
-    """The CSL type that fits: article-newspaper, article-magazine, chapter, book, speech, article."""
+    """The CSL type that fits: article-newspaper, article-magazine, chapter, book, speech, article.
+    What appeared in a periodical (an issue, or a date to the day or month) is an article whatever
+    its length: a review in two parts is no book, nor each part a chapter."""
     citation = work.get("citation") or {}
-    if work.get("kind") == "toc":
-        return "book"
-    if work.get("part_of"):
-        return "chapter"
     if citation.get("container_title"):
         date = citation.get("date") or {}
         if date.get("precision") == "day":
             return "article-newspaper"
         if citation.get("issue") or date.get("precision") in ("month", "season"):
             return "article-magazine"
-        return "chapter"  # a book, or a volume of collected works
+    if work.get("kind") == "toc":
+        return "book"
+    if work.get("part_of") or citation.get("container_title"):
+        return "chapter"  # of a book, or of a volume of collected works
     if (work.get("dates") or {}).get("delivered"):
         return "speech"
     return "article"
@@ -365,8 +366,7 @@ def dc_element(work: dict[str, Any]) -> etree._Element:
     add("creator", inverted(name) if name else None)
     for credit in work.get("credits", []):
         add("contributor", f"{inverted(credit['name'])} ({ROLE_NAMES[credit['role']]})")
-    date = work.get("date") or {}
-    add("date", date.get("value"))
+    add("date", (issued(work) or {}).get("value"))  # the date every format gives: when it appeared
     add("type", "Text")
     add("format", "text/html")
     add("identifier", work.get("url"))

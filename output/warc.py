@@ -11,11 +11,13 @@ cut back to its last whole record and sealed when the folder is next opened (`re
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import io
 import os
+import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,12 +66,17 @@ def warc_dir(folder: Path) -> Path:
     return folder / WARC_DIR
 
 
-def member(record: ArcWarcRecord) -> bytes:
-    """One record as the gzip member it is written as."""
+def record_bytes(record: ArcWarcRecord) -> bytes:
+    """One record as warcio writes it, uncompressed."""
     buffer = io.BytesIO()
     WARCWriter(buffer, gzip=False, warc_version=VERSION).write_record(record)
+    return buffer.getvalue()
+
+
+def compress(data: bytes) -> bytes:
+    """A record as the gzip member of its own it is written as."""
     compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    return compressor.compress(buffer.getvalue()) + compressor.flush()
+    return compressor.compress(data) + compressor.flush()
 
 
 def builder() -> WARCWriter:
@@ -82,23 +89,33 @@ def http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol:
     return StatusAndHeaders(status_line, kept, protocol=protocol)
 
 
-class WarcWriter:
-    """The WARC files of one run, written in turn: ``seal(name, bytes, sha256, records)`` is told of
-    each file once it is sealed."""
+class Appended(NamedTuple):
+    """Records written together: their file (`warc/NAME`), the offset of each, and the files sealed
+    to make room for them."""
 
-    def __init__(self, folder: Path, run: str, *, max_bytes: int = WARC_BYTES, info: dict[str, str] | None = None,
-                 seal: Callable[[Sealed], None] | None = None) -> None:
+    file: str
+    offsets: list[int]
+    sealed: list[Sealed]
+
+
+class WarcWriter:
+    """The WARC files of one run, written in turn. ``submit`` compresses and writes records in the
+    writer's own thread, in the order they were given (zlib lets go of the interpreter meanwhile)."""
+
+    def __init__(self, folder: Path, run: str, *, max_bytes: int = WARC_BYTES,
+                 info: dict[str, str] | None = None) -> None:
         self.folder = warc_dir(folder)
         self.run = run
         self.max_bytes = max_bytes
         self.info = info or {}
-        self.on_seal = seal
         self.name: str | None = None
         self.fd: int | None = None
         self.size = 0
         self.records = 0
         self.hash = hashlib.sha256()
         self.dirty = False
+        self._lock = threading.Lock()  # the file between the writing thread and sync()
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
 
     def _next_name(self) -> str:
         taken = {path.name.removesuffix(OPEN) for path in self.folder.glob(f"colophon-{self.run}-*")}
@@ -115,7 +132,7 @@ class WarcWriter:
         self.size, self.records, self.hash = 0, 0, hashlib.sha256()
         info = builder().create_warcinfo_record(self.name, {"software": "Colophon", "format": "WARC File Format 1.1",
                                                             **self.info})
-        self._write([member(info)])
+        self._write([compress(record_bytes(info))])
 
     def _write(self, members: list[bytes]) -> list[int]:
         assert self.fd is not None
@@ -124,51 +141,63 @@ class WarcWriter:
         for part in members:
             offsets.append(self.size)
             self.size += len(part)
-        written = 0
-        if faults.armed("warc.appending"):  # a kill inside a record: half of it written
-            written = os.write(self.fd, data[: len(data) // 2])
-        faults.point("warc.appending")
-        while written < len(data):  # a short write (a signal): the rest, in order
-            written += os.write(self.fd, data[written:])
+        with self._lock:
+            written = 0
+            if faults.armed("warc.appending"):  # a kill inside a record: half of it written
+                written = os.write(self.fd, data[: len(data) // 2])
+            faults.point("warc.appending")
+            while written < len(data):  # a short write (a signal): the rest, in order
+                written += os.write(self.fd, data[written:])
+            self.dirty = True
         self.hash.update(data)
         self.records += len(members)
-        self.dirty = True
         return offsets
 
-    def append(self, records: list[ArcWarcRecord]) -> tuple[str, list[int]]:
-        """Write records together (a request and its response); returns the file (`warc/NAME`) and
-        the offset of each."""
+    def append(self, records: list[bytes]) -> Appended:
+        """Write records together (a request and its response), each given as record_bytes()."""
+        sealed = []
         if self.fd is not None and self.size >= self.max_bytes:
-            self.seal()
+            sealed += self.seal()
         if self.fd is None:
             self._begin()
         assert self.name is not None
-        return f"{WARC_DIR}/{self.name}", self._write([member(record) for record in records])
+        return Appended(f"{WARC_DIR}/{self.name}", self._write([compress(record) for record in records]), sealed)
+
+    def submit(self, records: list[bytes]) -> concurrent.futures.Future[Appended]:
+        """append() in the writer's thread: records submitted first are written first."""
+        if self._thread is None:
+            self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="warc")
+        return self._thread.submit(self.append, records)
 
     def sync(self) -> None:
         """Make what was written durable (before the state store commits what points into it)."""
-        if self.fd is not None and self.dirty:
-            os.fsync(self.fd)
-            self.dirty = False
+        with self._lock:
+            if self.fd is not None and self.dirty:
+                os.fsync(self.fd)
+                self.dirty = False
 
-    def seal(self) -> None:
-        """Seal the file being written: fsynced, renamed to its final name, reported."""
+    def seal(self) -> list[Sealed]:
+        """Seal the file being written: fsynced, renamed to its final name; returns it."""
         if self.fd is None or self.name is None:
-            return
-        os.fsync(self.fd)
-        os.close(self.fd)
-        self.fd = None
+            return []
+        with self._lock:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = None
         faults.point("warc.sealing")
         os.replace(self.folder / (self.name + OPEN), self.folder / self.name)
         fsync_dir(self.folder)
         faults.point("warc.sealed")
         sealed = Sealed(self.name, self.size, self.hash.hexdigest(), self.records)
         self.name = None
-        if self.on_seal is not None:
-            self.on_seal(sealed)
+        return [sealed]
 
-    def close(self) -> None:
-        self.seal()
+    def close(self) -> list[Sealed]:
+        """Wait for what was submitted, then seal the file; returns it."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+        return self.seal()
 
 
 def repair(folder: Path) -> list[Sealed]:

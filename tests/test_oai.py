@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import re
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pymarc
 import pytest
@@ -32,8 +34,9 @@ def repository(folder: Path, page_size: int = 25) -> Iterator[str]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert " at http://" in line, line
-        yield line.rsplit(" at ", 1)[1].strip()
+        found = re.search(r" at (http://\S+/oai) ", line)
+        assert found, line
+        yield found.group(1)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -69,7 +72,7 @@ def test_harvest_then_refresh_then_incremental_harvest(dataset: tuple[Path, Path
         assert identify.deletedRecord == "persistent" and identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
         records = list(sickle.ListRecords(metadataPrefix="oai_dc"))  # follows resumption tokens
         assert len(records) == len(works) > 25
-        assert {r.header.identifier.removeprefix("oai:colophon:") for r in records} == works
+        assert {r.header.identifier.removeprefix("oai:colophon.invalid:") for r in records} == works
         first = next(r for r in records if r.header.identifier.endswith(synthetic.work_path("writer1", 3)))
         assert first.metadata["title"] == ["Article 3 by Writer1 Example"]
         assert first.metadata["creator"] == ["Example, Writer1"]
@@ -78,7 +81,8 @@ def test_harvest_then_refresh_then_incremental_harvest(dataset: tuple[Path, Path
         assert len(in_set) == 40 and all("/writer2/" in h.identifier for h in in_set)
         assert len(list(sickle.ListIdentifiers(metadataPrefix="oai_dc", set="periodical:paper-0"))) == 40
         assert "author:writer0" in {s.setSpec for s in sickle.ListSets()}
-        marc = sickle.GetRecord(identifier=f"oai:colophon:{synthetic.work_path('writer0', 1)}", metadataPrefix="marc21")
+        marc = sickle.GetRecord(identifier=f"oai:colophon.invalid:{synthetic.work_path('writer0', 1)}",
+                                metadataPrefix="marc21")
         parsed = pymarc.parse_xml_to_array(io.BytesIO(
             etree.tostring(marc.xml.find(".//{http://www.loc.gov/MARC21/slim}record"))))[0]
         assert parsed["245"]["a"] == "Article 1 by Writer0 Example"
@@ -97,8 +101,8 @@ def test_harvest_then_refresh_then_incremental_harvest(dataset: tuple[Path, Path
         since = (dt.datetime.strptime(latest, "%Y-%m-%dT%H:%M:%SZ") + dt.timedelta(seconds=1)).strftime(
             "%Y-%m-%dT%H:%M:%SZ")
         fresh = list(Sickle(url).ListRecords(**{"metadataPrefix": "oai_dc", "from": since}))
-        live = {r.header.identifier.removeprefix("oai:colophon:") for r in fresh if not r.header.deleted}
-        deleted = {r.header.identifier.removeprefix("oai:colophon:") for r in fresh if r.header.deleted}
+        live = {r.header.identifier.removeprefix("oai:colophon.invalid:") for r in fresh if not r.header.deleted}
+        deleted = {r.header.identifier.removeprefix("oai:colophon.invalid:") for r in fresh if r.header.deleted}
         assert live == set(changed)
         assert deleted == {gone}
         # Deleted records persist: a full harvest still reports it, as deleted.
@@ -120,7 +124,7 @@ def test_harvest_then_refresh_then_incremental_harvest(dataset: tuple[Path, Path
     ("verb=ListRecords&metadataPrefix=oai_dc&set=author:nobody", "noRecordsMatch"),
     ("verb=ListRecords&resumptionToken=garbage", "badResumptionToken"),
     ("verb=ListRecords&resumptionToken=x&metadataPrefix=oai_dc", "badArgument"),
-    ("verb=GetRecord&identifier=oai:colophon:nope.htm&metadataPrefix=oai_dc", "idDoesNotExist"),
+    ("verb=GetRecord&identifier=oai:colophon.invalid:nope.htm&metadataPrefix=oai_dc", "idDoesNotExist"),
     ("verb=ListMetadataFormats&identifier=oai:elsewhere:x", "idDoesNotExist"),
     ("verb=Identify", None),
 ])
@@ -153,3 +157,31 @@ def test_export_since_a_run(dataset: tuple[Path, Path, str], tmp_path: Path) -> 
     assert everything.stdout.count("ER  - ") == len(read_jsonl(out / "works.jsonl"))
     unknown = run_colophon("export", str(out), "--format", "csl", "--since", "no-such-run")
     assert unknown.returncode == 2 and "no published run" in unknown.stderr
+
+
+def _identify(repository: Any) -> etree._Element:
+    return etree.fromstring(repository.respond(b"verb=Identify", "http://127.0.0.1/oai"))
+
+
+def test_identifiers_name_the_archives_domain_or_the_one_given(tmp_path: Path) -> None:
+    from output.oai import Repository
+
+    site = synthetic.build(tmp_path / "site", authors=1, works=2)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        result = run_colophon("crawl", base, "--out", str(out), *CRAWL, "--base-url", "https://www.marxists.org/")
+    assert result.returncode == 0, result.stdout + result.stderr
+    work = read_jsonl(out / "works.jsonl")[0]
+    scheme = "{http://www.openarchives.org/OAI/2.0/oai-identifier}"
+    for given, domain in ((None, "marxists.org"), ("archive.example.org", "archive.example.org")):
+        repository = Repository(out, repository_id=given)
+        identify = _identify(repository)
+        assert identify.findtext(f".//{scheme}repositoryIdentifier") == domain
+        assert identify.findtext(f".//{scheme}sampleIdentifier").startswith(f"oai:{domain}:")
+        answer = etree.fromstring(repository.respond(
+            f"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{domain}:{work['id']}".encode(), "http://x/oai"))
+        assert answer.find(f"{OAI}error") is None
+        assert answer.findtext(f".//{OAI}header/{OAI}identifier") == f"oai:{domain}:{work['id']}"
+    refused = run_colophon("serve", str(out), "--repository-identifier", "not a domain", "--port", "0")
+    assert refused.returncode == 2 and "--repository-identifier" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -156,7 +156,7 @@ CASES: list[tuple[str, Request, str | None, int]] = [
     ("identify", lambda c: get("verb=Identify"), None, 200),
     # arguments a verb does not take
     ("identify-extra", lambda c: get("verb=Identify&extra=1"), "badArgument", 200),
-    ("identify-identifier", lambda c: get(f"verb=Identify&identifier=oai:colophon:{WORK}"), "badArgument", 200),
+    ("identify-identifier", lambda c: get(f"verb=Identify&identifier=oai:colophon.invalid:{WORK}"), "badArgument", 200),
     ("argument-name-nul", lambda c: get("verb=Identify&%00=1"), "badArgument", 200),
     ("argument-name-unicode", lambda c: get("verb=Identify&" + quote("ключ") + "=" + quote("значение")),
      "badArgument", 200),
@@ -164,34 +164,37 @@ CASES: list[tuple[str, Request, str | None, int]] = [
     ("too-many-arguments", lambda c: get("verb=Identify" + "&a=1" * 40), "badArgument", 200),
     # GetRecord and identifiers
     ("identifier-nul", lambda c: get(record("%00")), "badArgument", 200),
-    ("identifier-nul-inside", lambda c: get(record(f"oai:colophon:{WORK}%00")), "badArgument", 200),
+    ("identifier-nul-inside", lambda c: get(record(f"oai:colophon.invalid:{WORK}%00")), "badArgument", 200),
     ("identifier-empty", lambda c: get(record("")), "badArgument", 200),
     ("identifier-missing", lambda c: get("verb=GetRecord&metadataPrefix=oai_dc"), "badArgument", 200),
-    ("identifier-repeated", lambda c: get(record(f"oai:colophon:{WORK}") + f"&identifier=oai:colophon:{WORK}"),
+    ("identifier-repeated",
+     lambda c: get(record(f"oai:colophon.invalid:{WORK}") + f"&identifier=oai:colophon.invalid:{WORK}"),
      "badArgument", 200),
-    ("identifier-tab", lambda c: get(record("oai:colophon:a%09b")), "badArgument", 200),
-    ("identifier-del", lambda c: get(record("oai:colophon:a%7Fb")), "badArgument", 200),
-    ("identifier-c1-control", lambda c: get(record("oai:colophon:a%C2%85b")), "badArgument", 200),
-    ("identifier-noncharacter", lambda c: get(record("oai:colophon:a%EF%BF%BEb")), "badArgument", 200),
-    ("identifier-surrogate", lambda c: get(record("oai:colophon:a%ED%A0%80b")), "badArgument", 200),
-    ("identifier-overlong-utf8", lambda c: get(record("oai:colophon:%C0%AF")), "badArgument", 200),
-    ("identifier-path-traversal", lambda c: get(record("oai:colophon:../../../../etc/passwd")), "idDoesNotExist", 200),
-    ("identifier-traversal-encoded", lambda c: get(record("oai:colophon:%2E%2E%2F%2E%2E%2Fstate.sqlite")),
+    ("identifier-tab", lambda c: get(record("oai:colophon.invalid:a%09b")), "badArgument", 200),
+    ("identifier-del", lambda c: get(record("oai:colophon.invalid:a%7Fb")), "badArgument", 200),
+    ("identifier-c1-control", lambda c: get(record("oai:colophon.invalid:a%C2%85b")), "badArgument", 200),
+    ("identifier-noncharacter", lambda c: get(record("oai:colophon.invalid:a%EF%BF%BEb")), "badArgument", 200),
+    ("identifier-surrogate", lambda c: get(record("oai:colophon.invalid:a%ED%A0%80b")), "badArgument", 200),
+    ("identifier-overlong-utf8", lambda c: get(record("oai:colophon.invalid:%C0%AF")), "badArgument", 200),
+    ("identifier-path-traversal", lambda c: get(record("oai:colophon.invalid:../../../../etc/passwd")),
      "idDoesNotExist", 200),
-    ("identifier-unicode", lambda c: get(record(quote("oai:colophon:archive/ü/日本.htm"))), "idDoesNotExist", 200),
-    ("identifier-raw-utf8", lambda c: get(record("oai:colophon:").encode() + "ü日本".encode()),
+    ("identifier-traversal-encoded", lambda c: get(record("oai:colophon.invalid:%2E%2E%2F%2E%2E%2Fstate.sqlite")),
+     "idDoesNotExist", 200),
+    ("identifier-unicode", lambda c: get(record(quote("oai:colophon.invalid:archive/ü/日本.htm"))),
+     "idDoesNotExist", 200),
+    ("identifier-raw-utf8", lambda c: get(record("oai:colophon.invalid:").encode() + "ü日本".encode()),
      "badArgument", 400),
-    ("identifier-line-separator", lambda c: get(record("oai:colophon:a%E2%80%A8b")), "idDoesNotExist", 200),
+    ("identifier-line-separator", lambda c: get(record("oai:colophon.invalid:a%E2%80%A8b")), "idDoesNotExist", 200),
     ("identifier-other-repository", lambda c: get(record(f"oai:elsewhere:{WORK}")), "idDoesNotExist", 200),
-    ("identifier-huge", lambda c: get(record("oai:colophon:" + "x" * 200_000)), "idDoesNotExist", 200),
-    ("identifier-markup", lambda c: get(record(quote("oai:colophon:<x>&amp;]]>\"'"))), "idDoesNotExist", 200),
-    ("getrecord-unknown-format", lambda c: get(record(f"oai:colophon:{WORK}", "mods")),
+    ("identifier-huge", lambda c: get(record("oai:colophon.invalid:" + "x" * 200_000)), "idDoesNotExist", 200),
+    ("identifier-markup", lambda c: get(record(quote("oai:colophon.invalid:<x>&amp;]]>\"'"))), "idDoesNotExist", 200),
+    ("getrecord-unknown-format", lambda c: get(record(f"oai:colophon.invalid:{WORK}", "mods")),
      "cannotDisseminateFormat", 200),
-    ("getrecord-prefix-control", lambda c: get(record(f"oai:colophon:{WORK}", "%01")), "badArgument", 200),
-    ("getrecord-prefix-space", lambda c: get(record(f"oai:colophon:{WORK}", "oai+dc")), "badArgument", 200),
-    ("getrecord-oai-dc", lambda c: get(record(f"oai:colophon:{WORK}")), None, 200),
-    ("getrecord-marc21", lambda c: get(record(f"oai:colophon:{WORK}", "marc21")), None, 200),
-    ("formats-unknown-identifier", lambda c: get("verb=ListMetadataFormats&identifier=oai:colophon:nope"),
+    ("getrecord-prefix-control", lambda c: get(record(f"oai:colophon.invalid:{WORK}", "%01")), "badArgument", 200),
+    ("getrecord-prefix-space", lambda c: get(record(f"oai:colophon.invalid:{WORK}", "oai+dc")), "badArgument", 200),
+    ("getrecord-oai-dc", lambda c: get(record(f"oai:colophon.invalid:{WORK}")), None, 200),
+    ("getrecord-marc21", lambda c: get(record(f"oai:colophon.invalid:{WORK}", "marc21")), None, 200),
+    ("formats-unknown-identifier", lambda c: get("verb=ListMetadataFormats&identifier=oai:colophon.invalid:nope"),
      "idDoesNotExist", 200),
     ("formats", lambda c: get("verb=ListMetadataFormats"), None, 200),
     # ListRecords arguments
@@ -269,7 +272,7 @@ CASES: list[tuple[str, Request, str | None, int]] = [
     ("post-raw-not-utf8", lambda c: post(b"verb=\xff"), "badArgument", 200),
     ("post-query-string-ignored", lambda c: b"POST /oai?verb=Identify HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                                             b"Content-Length: 0\r\n\r\n", "badVerb", 200),
-    ("post-huge-identifier", lambda c: post(record("oai:colophon:" + "y" * 60_000)), "idDoesNotExist", 200),
+    ("post-huge-identifier", lambda c: post(record("oai:colophon.invalid:" + "y" * 60_000)), "idDoesNotExist", 200),
     ("post-length-not-a-number", lambda c: post("verb=Identify", length="abc"), "badArgument", 400),
     ("post-length-negative", lambda c: post("verb=Identify", length="-1"), "badArgument", 400),
     ("post-length-exponent", lambda c: post("verb=Identify", length="1e3"), "badArgument", 400),
@@ -448,11 +451,11 @@ def folder(published: Path, tmp_path: Path) -> Path:
 
 def test_a_publication_is_served_on_the_next_request(folder: Path) -> None:
     with running(folder) as live:
-        assert error_code(answer(live.port, record("oai:colophon:new/work.htm"))) == "idDoesNotExist"
+        assert error_code(answer(live.port, record("oai:colophon.invalid:new/work.htm"))) == "idDoesNotExist"
         _, _, body = exchange(live.port, get(LIST))
         old_token = oai_document(body).findtext(f"{OAI}ListRecords/{OAI}resumptionToken")
         publish(folder, "run-2", add_work("new/work.htm"))
-        assert error_code(answer(live.port, record("oai:colophon:new/work.htm"))) is None
+        assert error_code(answer(live.port, record("oai:colophon.invalid:new/work.htm"))) is None
         stale = answer(live.port, f"verb=ListRecords&resumptionToken={old_token}")
         assert error_code(stale) == "badResumptionToken"
 
@@ -473,7 +476,7 @@ def test_harvests_while_runs_publish_never_fail(folder: Path) -> None:
                         failures.append(f"{status} {code}")
                     token_text = root.findtext(f"{OAI}ListRecords/{OAI}resumptionToken")
                     query = f"verb=ListRecords&resumptionToken={token_text}" if token_text and code is None else ""
-                status, _, body = exchange(port, get(record(f"oai:colophon:{WORK}", "marc21")))
+                status, _, body = exchange(port, get(record(f"oai:colophon.invalid:{WORK}", "marc21")))
                 if status != 200 or error_code(oai_document(body)) is not None:
                     failures.append(f"GetRecord {status}")
         except Exception as error:  # reported below, from the test's own thread
@@ -493,7 +496,7 @@ def test_harvests_while_runs_publish_never_fail(folder: Path) -> None:
             for client in clients:
                 client.join(timeout=30)
         assert not failures
-        assert error_code(answer(live.port, record("oai:colophon:new/w24.htm"))) is None
+        assert error_code(answer(live.port, record("oai:colophon.invalid:new/w24.htm"))) is None
 
 
 @pytest.mark.parametrize("damage", [
@@ -509,15 +512,15 @@ def test_a_broken_publication_keeps_the_previous_index(folder: Path, damage: Cal
 
     good = current_generation(folder)
     with running(folder) as live:
-        assert error_code(answer(live.port, record(f"oai:colophon:{WORK}"))) is None
+        assert error_code(answer(live.port, record(f"oai:colophon.invalid:{WORK}"))) is None
         with caplog.at_level(logging.WARNING, logger="output.oai"):
             publish(folder, "run-broken", broken)
-            for query in ("verb=Identify", record(f"oai:colophon:{WORK}"), LIST, LIST):
+            for query in ("verb=Identify", record(f"oai:colophon.invalid:{WORK}"), LIST, LIST):
                 assert error_code(answer(live.port, query)) is None  # the previous snapshot answers
-            assert error_code(answer(live.port, record("oai:colophon:new/work.htm"))) == "idDoesNotExist"
+            assert error_code(answer(live.port, record("oai:colophon.invalid:new/work.htm"))) == "idDoesNotExist"
         assert caplog.text.count("cannot index the published snapshot") == 1  # said once, not per request
         publish(folder, "run-fixed", add_work("new/work.htm"), source=good)
-        assert error_code(answer(live.port, record("oai:colophon:new/work.htm"))) is None
+        assert error_code(answer(live.port, record("oai:colophon.invalid:new/work.htm"))) is None
 
 
 def test_a_record_that_cannot_be_built_is_left_out(folder: Path, monkeypatch: pytest.MonkeyPatch,
@@ -531,8 +534,8 @@ def test_a_record_that_cannot_be_built_is_left_out(folder: Path, monkeypatch: py
 
     monkeypatch.setattr(oai_repository, "dc_element", failing)
     with caplog.at_level(logging.WARNING, logger="output.oai"), running(folder) as live:
-        assert error_code(answer(live.port, record(f"oai:colophon:{WORK}"))) == "cannotDisseminateFormat"
-        assert error_code(answer(live.port, record(f"oai:colophon:{WORK}", "marc21"))) is None
+        assert error_code(answer(live.port, record(f"oai:colophon.invalid:{WORK}"))) == "cannotDisseminateFormat"
+        assert error_code(answer(live.port, record(f"oai:colophon.invalid:{WORK}", "marc21"))) is None
         listed: list[str] = []
         query = LIST
         while query:
@@ -541,7 +544,7 @@ def test_a_record_that_cannot_be_built_is_left_out(folder: Path, monkeypatch: py
             listed += [h.text or "" for h in root.iter(f"{OAI}identifier")]
             token_text = root.findtext(f"{OAI}ListRecords/{OAI}resumptionToken")
             query = f"verb=ListRecords&resumptionToken={token_text}" if token_text else ""
-    assert f"oai:colophon:{WORK}" not in listed and listed
+    assert f"oai:colophon.invalid:{WORK}" not in listed and listed
     assert WORK in caplog.text
 
 
@@ -555,7 +558,7 @@ def test_metadata_spliced_in_is_the_exports_element(server: Running, published: 
                                                     build: Callable[[dict[str, Any]], etree._Element]) -> None:
     work = next(w for w in read_jsonl(published / "works.jsonl") if w["id"] == WORK)
     for _ in ("built", "from the cache"):
-        root = answer(server.port, record(f"oai:colophon:{WORK}", prefix))
+        root = answer(server.port, record(f"oai:colophon.invalid:{WORK}", prefix))
         metadata = root.find(f"{OAI}GetRecord/{OAI}record/{OAI}metadata")
         assert metadata is not None and len(metadata) == 1
         assert shape(metadata[0]) == shape(build(work))
@@ -581,7 +584,7 @@ def test_text_from_the_dataset_is_made_xml_safe(folder: Path) -> None:
         names = [s.findtext(f"{OAI}setName") for s in sets.iter(f"{OAI}set")]
         assert "Bad\ufffdName" in names
         headers = answer(live.port, "verb=ListIdentifiers&metadataPrefix=oai_dc&set=author:bad")
-        assert [h.text for h in headers.iter(f"{OAI}identifier")] == ["oai:colophon:odd/\ufffdwork.htm"]
+        assert [h.text for h in headers.iter(f"{OAI}identifier")] == ["oai:colophon.invalid:odd/\ufffdwork.htm"]
         for prefix in ("oai_dc", "marc21"):  # the record itself is built by the exports: valid either way
             query = f"verb=ListRecords&metadataPrefix={prefix}&set=author:bad"
             assert error_code(answer(live.port, query)) in (None, "cannotDisseminateFormat")

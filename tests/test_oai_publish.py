@@ -16,7 +16,7 @@ from tests import synthetic
 from tests.support import origin, read_jsonl, run_colophon
 from tests.test_oai import CRAWL, repository
 
-OAI_ID = "oai:colophon:"
+OAI_ID = "oai:colophon.invalid:"
 
 
 def _ids(out: Path) -> frozenset[str]:

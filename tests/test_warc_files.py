@@ -12,15 +12,15 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from output.warc import OPEN, Sealed, WarcWriter, builder, describe, read_stored, repair, sealed_files
+from output.warc import OPEN, Sealed, WarcWriter, builder, describe, read_stored, record_bytes, repair, sealed_files
 
 PAGE = b"<html><body><h1>A Page</h1>" + b"<p>Some prose of the page.</p>" * 40 + b"</body></html>"
 
 
-def _response(url: str, body: bytes, *headers: tuple[str, str]) -> object:
+def _response(url: str, body: bytes, *headers: tuple[str, str]) -> bytes:
     http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), *headers], protocol="HTTP/1.1")
-    return builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
-                                        http_headers=http)
+    return record_bytes(builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                                     http_headers=http))
 
 
 def _read(path: Path) -> list[tuple[str, str | None, bytes]]:
@@ -31,13 +31,15 @@ def _read(path: Path) -> list[tuple[str, str | None, bytes]]:
 
 def test_files_are_sealed_at_their_size_and_each_reported_once(tmp_path: Path) -> None:
     sealed: list[Sealed] = []
-    writer = WarcWriter(tmp_path, "RUN", max_bytes=4096, seal=sealed.append)
-    for n in range(40):
-        file, (offset,) = writer.append([_response(f"http://a.test/{n}.htm", PAGE + str(n).encode())])
+    writer = WarcWriter(tmp_path, "RUN", max_bytes=4096)
+    for n in range(40):  # in the writer's thread, as a crawl writes them
+        body = PAGE + str(n).encode()
+        file, (offset,), made_room = writer.submit([_response(f"http://a.test/{n}.htm", body)]).result()
+        sealed += made_room
         assert file.startswith("warc/colophon-RUN-")
         path = tmp_path / file if (tmp_path / file).exists() else tmp_path / (file + OPEN)
-        assert read_stored(path, offset, decoded=True).body == PAGE + str(n).encode()
-    writer.close()
+        assert read_stored(path, offset, decoded=True).body == body
+    sealed += writer.close()
     names = sealed_files(tmp_path)
     assert [s.name for s in sealed] == names and len(names) > 2
     assert names == [f"colophon-RUN-{n:05d}.warc.gz" for n in range(len(names))]
@@ -70,14 +72,14 @@ def test_a_file_left_open_is_cut_back_to_its_whole_records(tmp_path: Path) -> No
     assert [url for kind, url, _ in _read(final) if kind == "response"] == [f"http://a.test/{n}.htm" for n in range(3)]
     assert sealed_files(tmp_path) == [writer.name]  # the file without a whole record is gone
     resumed = WarcWriter(tmp_path, "RUN")
-    file, _ = resumed.append([_response("http://a.test/3.htm", PAGE)])
+    file, _, _ = resumed.append([_response("http://a.test/3.htm", PAGE)])
     assert file == "warc/colophon-RUN-00001.warc.gz"  # a resumed run begins a file of its own
 
 
 def test_a_response_reads_back_as_received_or_decoded(tmp_path: Path) -> None:
     compressed = gzip.compress(PAGE)
     writer = WarcWriter(tmp_path, "RUN")
-    file, (offset,) = writer.append([_response("http://a.test/z.htm", compressed, ("Content-Encoding", "gzip"))])
+    file, (offset,), _ = writer.append([_response("http://a.test/z.htm", compressed, ("Content-Encoding", "gzip"))])
     writer.close()
     raw = read_stored(tmp_path / file, offset, decoded=False)
     assert raw.body == compressed and ("Content-Encoding", "gzip") in raw.headers and raw.status == 200
@@ -88,7 +90,7 @@ def test_a_response_reads_back_as_received_or_decoded(tmp_path: Path) -> None:
 def test_a_chunked_response_from_another_tool_is_read_without_its_chunks(tmp_path: Path) -> None:
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (PAGE[:100], PAGE[100:])) + b"0\r\n\r\n"
     writer = WarcWriter(tmp_path, "RUN")
-    file, (offset,) = writer.append([_response("http://a.test/c.htm", chunked, ("Transfer-Encoding", "chunked"))])
+    file, (offset,), _ = writer.append([_response("http://a.test/c.htm", chunked, ("Transfer-Encoding", "chunked"))])
     writer.close()
     stored = read_stored(tmp_path / file, offset, decoded=False)
     assert stored.body == PAGE and not any(k.lower() == "transfer-encoding" for k, _ in stored.headers)

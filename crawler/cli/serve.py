@@ -22,16 +22,23 @@ def add_parser(sub: Any) -> None:
                        help="records per list response before a resumption token (default 100)")
     serve.add_argument("--name", default="Colophon dataset", help="the repository name in Identify")
     serve.add_argument("--admin-email", default="admin@localhost", help="adminEmail in Identify")
+    serve.add_argument("--repository-identifier", metavar="DOMAIN",
+                       help="the domain every identifier names (oai:DOMAIN:archive/...; default: the archive's own, "
+                            "from the records' URLs, e.g. marxists.org)")
     serve.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from output.oai import Unavailable, serve
+    from output.oai.repository import valid_identifier
 
     folder = Path(args.folder)
+    if args.repository_identifier is not None and not valid_identifier(args.repository_identifier):
+        raise UsageError(f"serve: --repository-identifier {args.repository_identifier!r} is not a domain name "
+                         "(e.g. marxists.org)")
     try:
         serve(folder, args.host, args.port, page_size=max(1, args.page_size), name=args.name,
-              admin_email=args.admin_email)
+              admin_email=args.admin_email, repository_id=args.repository_identifier)
     except Unavailable as error:
         raise UsageError(f"serve: {folder} is not a readable dataset folder: {error}") from None
     except OSError as error:

@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+import orjson
 from lxml import etree
 
 from output.exports import dc_element, marc_record
@@ -30,6 +32,7 @@ from output.oai.protocol import (
     ECHO,
     FORMATS,
     OAI,
+    XSI,
     OaiError,
     Resumption,
     date_range,
@@ -107,16 +110,45 @@ class _Fragments:
         return data
 
 
+# The oai-identifier scheme's repositoryIdentifier: a domain name (http://www.openarchives.org/OAI/2.0/
+# guidelines-oai-identifier.htm).
+REPOSITORY_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+")
+LOCAL_IDENTIFIER = "colophon.invalid"  # for an archive without a domain name (127.0.0.1, a folder)
+OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+
+
+def valid_identifier(text: str) -> bool:
+    return REPOSITORY_IDENTIFIER.fullmatch(text) is not None
+
+
+def archive_identifier(folder: Path) -> str:
+    """The repository identifier a dataset's own records name: the domain of the archive they cite
+    (`www.marxists.org` gives `marxists.org`), or LOCAL_IDENTIFIER when it has none."""
+    try:
+        snapshot = Snapshot.open(folder)
+        for file in ("works.jsonl", "indexes.jsonl"):
+            for line in snapshot.lines(file):
+                host = (urlsplit(orjson.loads(line).get("url") or "").hostname or "").removeprefix("www.")
+                return host if valid_identifier(host) else LOCAL_IDENTIFIER
+    except (NoDataset, BrokenDataset, OSError, ValueError, AttributeError):
+        pass
+    return LOCAL_IDENTIFIER
+
+
 class Repository:
-    """The repository of one dataset folder: the index of its current snapshot, and the verbs."""
+    """The repository of one dataset folder: the index of its current snapshot, and the verbs.
+    ``repository_id``: the domain in every identifier (`oai:ID:archive/...`); None takes the
+    archive's own (archive_identifier)."""
 
     def __init__(self, folder: Path, page_size: int = 100, name: str = "Colophon dataset",
-                 admin_email: str = "admin@localhost", repository_id: str = "colophon") -> None:
+                 admin_email: str = "admin@localhost", repository_id: str | None = None) -> None:
         self.folder = folder
         self.page_size = max(1, page_size)
         self.name = name
         self.admin_email = admin_email
-        self.repository_id = repository_id
+        if repository_id is not None and not valid_identifier(repository_id):
+            raise ValueError(f"repository identifier {repository_id!r} is not a domain name (e.g. marxists.org)")
+        self.repository_id = repository_id or archive_identifier(folder)
         self.store: IndexStore | None = None  # opened with the first snapshot to index
         self._index: Index | None = None
         self._held: weakref.WeakSet[Index] = weakref.WeakSet()  # every index a request may still read
@@ -287,6 +319,14 @@ class Repository:
                            ("earliestDatestamp", call.index.earliest), ("deletedRecord", "persistent"),
                            ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
             etree.SubElement(element, f"{{{OAI}}}{tag}").text = xml_text(value)
+        # The identifiers' scheme (oai-identifier.xsd): repository identifier, delimiter, a sample.
+        description = etree.SubElement(element, f"{{{OAI}}}description")
+        scheme = etree.SubElement(description, f"{{{OAI_IDENTIFIER}}}oai-identifier", nsmap={None: OAI_IDENTIFIER})
+        scheme.set(f"{{{XSI}}}schemaLocation", f"{OAI_IDENTIFIER} {OAI_IDENTIFIER}.xsd")
+        for tag, value in (("scheme", "oai"), ("repositoryIdentifier", self.repository_id), ("delimiter", ":"),
+                           ("sampleIdentifier", self._identifier("archive/marx/works/1848/communist-manifesto/"
+                                                                 "index.htm"))):
+            etree.SubElement(scheme, f"{{{OAI_IDENTIFIER}}}{tag}").text = value
         return element
 
     def _ListMetadataFormats(self, call: _Call) -> etree._Element:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
 
-from output.oai.repository import MAX_BODY, Repository, http_error_answer, request_base_url
+from output.oai.repository import LOCAL_IDENTIFIER, MAX_BODY, Repository, http_error_answer, request_base_url
 
 # A fixed pool answers requests; waiting requests queue in waitress, not in threads, and a
 # connection that sends nothing holds a socket (closed after CHANNEL_TIMEOUT), never a thread.
@@ -104,6 +105,10 @@ def serve(folder: Path, host: str, port: int, **options: Any) -> None:
     server = Server(repository, host, port)
     # Requests beyond THREADS wait in waitress's queue by design; it warns on every one of them.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    print(f"OAI-PMH repository for {folder} at http://{host}:{server.port}/oai", flush=True)
+    print(f"OAI-PMH repository for {folder} at http://{host}:{server.port}/oai "
+          f"(identifiers oai:{repository.repository_id}:ID)", flush=True)
+    if repository.repository_id == LOCAL_IDENTIFIER:
+        print(f"colophon: warning: the records cite no domain name; identifiers use {LOCAL_IDENTIFIER} "
+              "until --repository-identifier names yours", file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
