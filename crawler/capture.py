@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import http
 import io
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -29,13 +30,17 @@ from w3lib.url import canonicalize_url
 from warcio.utils import Digester
 
 from crawler.environment import ENVIRONMENT_ERRORS, stop_for_environment
-from crawler.failures import NotCaptured
+from crawler.failures import CaptureUnreadable, NotCaptured, TooLarge
+from crawler.urls import INDEX_PAGES
 from output.warc import (
     IDENTICAL,
     NOT_MODIFIED,
     Capture,
+    CaptureTooLarge,
     Entry,
     Stored,
+    UnreadableCapture,
+    WriterClosed,
     builder,
     http_headers,
     read_stored,
@@ -45,6 +50,8 @@ from output.warc import (
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 WARC_META = "colophon_warc"      # request meta: where the response is kept ({file, offset})
 REPLAYED = "colophon_replayed"   # request meta: the response came from a WARC file, not the network
@@ -57,8 +64,27 @@ def payload_digest(body: bytes) -> str:
     return str(digester)
 
 
+def _text(value: bytes) -> str:
+    """A header's bytes as text: UTF-8 where they are (warcio keeps non-ASCII values percent-encoded,
+    as RFC 8187 does, so a UTF-8 Location replays as the URL a client follows), else Latin-1."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, values in headers.items() for value in values]
+    return [(_text(name), _text(value)) for name, values in headers.items() for value in values]
+
+
+def _response_pairs(response: Response) -> list[tuple[str, str]]:
+    """The response's headers; a Content-Length that no longer fits the body (a body a worker of a
+    distributed crawl decoded) says what the body kept holds."""
+    pairs = _pairs(response.headers)
+    encoded = any(name.lower() == "content-encoding" for name, _ in pairs)
+    size = str(len(response.body))
+    return [(name, size if name.lower() == "content-length" and not encoded and value != size else value)
+            for name, value in pairs]
 
 
 def _reason(status: int) -> str:
@@ -92,6 +118,8 @@ class WarcMiddleware:
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)
             return response
+        except WriterClosed:  # came after the run ended: its page is not stored either
+            return response
         if location is not None:
             request.meta[WARC_META] = location
         return response
@@ -115,7 +143,7 @@ class WarcMiddleware:
             file, (offset,) = await self._append(run, [record])
             self.stats.inc_value("colophon/warc/records")
             return self._captured(state, url, file, offset, record, digest)
-        headers = http_headers(f"{status} {_reason(status)}".strip(), _pairs(response.headers),
+        headers = http_headers(f"{status} {_reason(status)}".strip(), _response_pairs(response),
                                getattr(response, "protocol", None) or "HTTP/1.1")
         if status == 304 or (known is not None and 200 <= status < 300 and known.digest == digest):
             record = builder().create_warc_record(url, "revisit", http_headers=headers)
@@ -166,55 +194,100 @@ class WarcMiddleware:
         return record
 
 
-def stored_response(stored: Stored, request: Request) -> Response:
-    """A Scrapy response from a stored one, for ``request``."""
+def stored_response(stored: Stored, request: Request, url: str | None = None) -> Response:
+    """A Scrapy response from a stored one, for ``request`` (at ``url``: the request's by default)."""
     headers = Headers()
     for name, value in stored.headers:
         headers.appendlist(name, value)
-    cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
-    return cls(url=request.url, status=stored.status, headers=headers, body=stored.body, request=request)
+    url = url or request.url
+    cls = responsetypes.from_args(headers=headers, url=url, body=stored.body)
+    return cls(url=url, status=stored.status, headers=headers, body=stored.body, request=request)
 
 
 def url_key(url: str) -> str:
     return canonicalize_url(url, keep_fragments=False)
 
 
+TRANSIENT = (429, 500, 502, 503, 504)  # an answer that does not replace a capture the files already hold
+
+
 class WarcIndex:
-    """The last response each URL has in a set of WARC files, found by one pass over them."""
+    """The response each URL has in a set of WARC files, found by one pass over them: the last one,
+    unless it is a transient failure after a good one; a revisit record stands for the response it
+    names (by its record id, else by its payload digest), whatever URL that response was for."""
 
     def __init__(self, files: list[tuple[Path, str]]) -> None:
         self.entries: dict[str, Entry] = {}
-        for url, entry in scan(files):
-            self.entries[url_key(url)] = entry
+        self.problems: list[str] = []
+        by_id: dict[str, Entry] = {}
+        by_digest: dict[str, Entry] = {}
+        for item in scan(files, self.problems):
+            key = url_key(item.url)
+            if item.kind == "revisit":
+                original = by_id.get(item.refers_to) or by_digest.get(item.digest)
+                if original is not None:
+                    self.entries[key] = original
+                continue
+            if item.status is not None and 200 <= item.status < 300:
+                by_id[item.record_id] = item.entry
+                if item.digest:
+                    by_digest[item.digest] = item.entry
+            if item.status in TRANSIENT and key in self.entries:
+                continue
+            self.entries[key] = item.entry
 
-    def get(self, url: str) -> Entry | None:
-        return self.entries.get(url_key(url))
+    def get(self, url: str) -> tuple[str, Entry] | None:
+        """The URL a request is answered from, and where its response is (a local folder's URL: its
+        index page, as the file:// handler answers it)."""
+        candidates = [url + name for name in INDEX_PAGES] if url.startswith("file:") and url.endswith("/") else [url]
+        for candidate in candidates:
+            entry = self.entries.get(url_key(candidate))
+            if entry is not None:
+                return candidate, entry
+        return None
 
 
 class WarcReplayHandler(BaseDownloadHandler):
-    """Answers every request from WARC files (COLOPHON_FROM_WARC: [(path, label)]), never the network.
-    A URL the files do not hold is NotCaptured (a robots.txt they do not hold: 404, as a site without
-    one answers)."""
+    """Answers every request from WARC files (COLOPHON_FROM_WARC: [(path, label)]), never the network,
+    within the size limit a page has. A URL the files do not hold is NotCaptured (a robots.txt they
+    do not hold: 404, as a site without one answers); a record that cannot be replayed is a reject
+    (`warc_unreadable`, `too_large`)."""
 
     lazy = False
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.files = [(Path(path), label) for path, label in crawler.settings.getlist("COLOPHON_FROM_WARC")]
-        self.index: WarcIndex | None = None
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.building: asyncio.Future[WarcIndex] | None = None
         self.stats = crawler.stats
 
+    async def _index(self) -> WarcIndex:
+        """The index of the files, built once (by the first request) whatever the requests in flight."""
+        if self.building is None:
+            self.building = asyncio.ensure_future(asyncio.to_thread(WarcIndex, self.files))
+            index = await asyncio.shield(self.building)
+            self.stats.set_value("colophon/warc/replayable", len(index.entries))
+            for problem in index.problems:  # whatever the log level: what a capture lacks must be seen
+                logger.error("%s", problem)
+                self.stats.inc_value("colophon/warc/unreadable")
+        return await asyncio.shield(self.building)
+
     async def download_request(self, request: Request) -> Response:
-        if self.index is None:
-            self.index = await asyncio.to_thread(WarcIndex, self.files)
-            self.stats.set_value("colophon/warc/replayable", len(self.index.entries))
-        entry = self.index.get(request.url)
-        if entry is None:
+        found = (await self._index()).get(request.url)
+        if found is None:
             if urlsplit(request.url).path == "/robots.txt":
                 return Response(url=request.url, status=404, request=request)
             raise NotCaptured(f"{request.url} is in none of the WARC files read")
-        stored = await asyncio.to_thread(read_stored, entry.path, entry.offset, decoded=False)
+        url, entry = found
+        limit = int(request.meta.get("download_maxsize", self.maxsize))
+        try:
+            stored = await asyncio.to_thread(read_stored, entry.path, entry.offset, decoded=False, limit=limit)
+        except CaptureTooLarge as error:
+            raise TooLarge(str(error)) from None
+        except UnreadableCapture as error:
+            raise CaptureUnreadable(str(error)) from None
         request.meta[REPLAYED] = True
         request.meta[WARC_META] = {"file": entry.label, "offset": entry.offset}
         self.stats.inc_value("colophon/warc/replayed")
-        return stored_response(stored, request)
+        return stored_response(stored, request, url)

@@ -61,6 +61,12 @@ class LocalTimeout(FetchRefused):
     code = "timeout"
 
 
+class CaptureUnreadable(FetchRefused):
+    """A page a WARC file holds a record of that cannot be replayed (torn, or without a status)."""
+
+    code = "warc_unreadable"
+
+
 class RobotsForbidden(IgnoreRequest):
     """A page robots.txt forbids: not fetched, counted, never a reject."""
 

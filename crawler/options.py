@@ -174,7 +174,7 @@ def crawl_settings(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     if getattr(args, "from_warc", None):
         # Every request answered from the WARC files given, none from the network (crawler.capture).
         replay = "crawler.capture.WarcReplayHandler"
-        settings["DOWNLOAD_HANDLERS"] = {"http": replay, "https": replay, "file": replay}
+        settings["DOWNLOAD_HANDLERS"] = dict.fromkeys(("http", "https", "file", "ftp", "s3", "data"), replay)
         settings["COLOPHON_FROM_WARC"] = [(str(Path(f).resolve()), warc_label(Path(f), out)) for f in args.from_warc]
     if args.redis is not None:
         # Requests go to the workers through Redis (crawler.distributed); local files stay here.

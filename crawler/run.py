@@ -142,8 +142,6 @@ class RunOwner:
         return owner
 
     def opened(self, spider: Any) -> None:
-        if hasattr(spider, "walk"):  # how it walks the archive, for `colophon reextract`
-            self.run.state.remember(WALK, orjson.dumps(spider.walk()), None, None)
         self.stats.set_value("colophon/run_id", self.run.run_id)
         self.stats.set_value("colophon/resumed", self.run.resumed)
 
@@ -209,6 +207,7 @@ class RunOwner:
                 "visited_before_resuming": stats.get("colophon/visited_before", 0),
                 "reextracted": stats.get("colophon/reextracted", 0),
                 "not_captured": stats.get("colophon/not_captured", 0),
+                "warc_unreadable": stats.get("colophon/warc/unreadable", 0),
                 "warc_records": stats.get("colophon/warc/records", 0) + stats.get("colophon/warc/revisits", 0),
             },
         }

@@ -12,6 +12,7 @@ cut back to its last whole record and sealed when the folder is next opened (`re
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
 import io
 import os
@@ -89,6 +90,10 @@ def http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol:
     return StatusAndHeaders(status_line, kept, protocol=protocol)
 
 
+class WriterClosed(RuntimeError):
+    """A record for a run whose WARC files are sealed already (a response that came after the end)."""
+
+
 class Appended(NamedTuple):
     """Records written together: their file (`warc/NAME`), the offset of each, and the files sealed
     to make room for them."""
@@ -115,6 +120,8 @@ class WarcWriter:
         self.hash = hashlib.sha256()
         self.dirty = False
         self._lock = threading.Lock()  # the file between the writing thread and sync()
+        self.broken: BaseException | None = None  # what a failed write raised: no more is written
+        self.closed = False
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
 
     def _next_name(self) -> str:
@@ -143,18 +150,32 @@ class WarcWriter:
             self.size += len(part)
         with self._lock:
             written = 0
-            if faults.armed("warc.appending"):  # a kill inside a record: half of it written
-                written = os.write(self.fd, data[: len(data) // 2])
-            faults.point("warc.appending")
-            while written < len(data):  # a short write (a signal): the rest, in order
-                written += os.write(self.fd, data[written:])
+            try:
+                if faults.armed("warc.appending"):  # a kill inside a record: half of it written
+                    written = os.write(self.fd, data[: len(data) // 2])
+                faults.point("warc.appending")
+                while written < len(data):  # a short write (a signal): the rest, in order
+                    written += os.write(self.fd, data[written:])
+            except BaseException as error:
+                # The machine refused (a full disk): the file is cut back to its whole records, and
+                # nothing more is written to it.
+                self.size = offsets[0]
+                self.broken = error
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self.fd, self.size)
+                raise
             self.dirty = True
         self.hash.update(data)
         self.records += len(members)
         return offsets
 
     def append(self, records: list[bytes]) -> Appended:
-        """Write records together (a request and its response), each given as record_bytes()."""
+        """Write records together (a request and its response), each given as record_bytes().
+        Raises WriterClosed once the writer is closed, and again what a failed write raised."""
+        if self.closed:
+            raise WriterClosed("the run's WARC files are sealed")
+        if self.broken is not None:
+            raise self.broken
         sealed = []
         if self.fd is not None and self.size >= self.max_bytes:
             sealed += self.seal()
@@ -194,6 +215,7 @@ class WarcWriter:
 
     def close(self) -> list[Sealed]:
         """Wait for what was submitted, then seal the file; returns it."""
+        self.closed = True
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
@@ -222,21 +244,42 @@ def repair(folder: Path) -> list[Sealed]:
 
 
 def _whole(path: Path) -> tuple[int, int]:
-    """The length of a WARC file's whole records from its start, and their number."""
+    """The length of a WARC file's whole records from its start, and their number: each a gzip
+    member that ends (its trailer read) holding one WARC record of the length its header gives."""
     end = records = 0
     with open(path, "rb") as stream:
-        iterator = ArchiveIterator(stream, check_digests=False)
-        try:
-            for record in iterator:
-                if record.format != "warc":  # bytes the reader could only take for an ARC header: torn
+        member = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        parts: list[bytes] = []
+        position = 0  # bytes of the file fed to the member so far
+        while chunk := stream.read(1 << 20):
+            while chunk:
+                try:
+                    parts.append(member.decompress(chunk))
+                except zlib.error:
+                    return end, records
+                if not member.eof:
+                    position += len(chunk)
                     break
-                record.content_stream().read()
-                iterator.read_to_end(record)
-                end = iterator.get_record_offset() + iterator.get_record_length()
-                records += 1
-        except Exception:
-            pass
+                used = len(chunk) - len(member.unused_data)
+                position += used
+                if not _one_record(b"".join(parts)):
+                    return end, records
+                end, records = position, records + 1
+                chunk, parts = member.unused_data, []
+                member = zlib.decompressobj(zlib.MAX_WBITS + 16)
     return end, records
+
+
+def _one_record(block: bytes) -> bool:
+    """Whether bytes are one whole WARC record: its header, then as many bytes as it says, then CRLF CRLF."""
+    if not block.startswith(b"WARC/"):
+        return False
+    head, found, rest = block.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = next((line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), b"")
+    return length.isdigit() and len(rest) == int(length) + 4 and rest.endswith(b"\r\n\r\n")
 
 
 def describe(path: Path, records: int | None = None) -> Sealed:
@@ -262,6 +305,14 @@ def resource(sealed: Sealed) -> dict[str, Any]:
 
 
 # --- reading ----------------------------------------------------------------------------------------
+class UnreadableCapture(ValueError):
+    """A record that cannot be replayed: torn, or with a status line that names no status."""
+
+
+class CaptureTooLarge(UnreadableCapture):
+    """A record larger than the size a page may have."""
+
+
 @dataclass
 class Stored:
     """A response as a WARC keeps it: its URL, status, headers (the transfer already decoded), and its
@@ -280,12 +331,31 @@ def target_uri(record: ArcWarcRecord) -> str:
     return uri[1:-1] if uri.startswith("<") and uri.endswith(">") else uri
 
 
-def read_stored(path: Path, offset: int, *, decoded: bool) -> Stored:
-    """The response (or resource) record at ``offset`` of a WARC file."""
+def status_of(record: ArcWarcRecord) -> int | None:
+    """The HTTP status of a response record (200 for a resource); None when its status line names none."""
+    if record.rec_type == "resource":
+        return 200
+    code = record.http_headers.get_statuscode() if record.http_headers else None
+    return int(code) if code and code.isdigit() and 100 <= int(code) <= 599 else None
+
+
+def read_stored(path: Path, offset: int, *, decoded: bool, limit: int = 0) -> Stored:
+    """The response (or resource) record at ``offset`` of a WARC file; ``limit``: the most bytes its
+    block may hold (0: no limit). Raises UnreadableCapture (CaptureTooLarge)."""
     with open(path, "rb") as stream:
         stream.seek(offset)
-        record = next(iter(ArchiveIterator(stream, check_digests=False)))
-        return _stored(record, decoded=decoded)
+        try:
+            record = next(iter(ArchiveIterator(stream, check_digests=False)))
+        except StopIteration:
+            raise UnreadableCapture(f"no record at offset {offset} of {path.name}") from None
+        size = record.raw_stream.limit  # the body's bytes (its HTTP headers are read)
+        if limit and size > limit:
+            raise CaptureTooLarge(f"the record of {target_uri(record)} holds {size} bytes, more than the limit "
+                                  f"of {limit}")
+        stored = _stored(record, decoded=decoded)
+        if record.raw_stream.limit > 0:  # the block ended before its Content-Length: a torn record
+            raise UnreadableCapture(f"the record of {stored.url} at offset {offset} of {path.name} is cut short")
+        return stored
 
 
 def _stored(record: ArcWarcRecord, *, decoded: bool) -> Stored:
@@ -293,8 +363,10 @@ def _stored(record: ArcWarcRecord, *, decoded: bool) -> Stored:
     if record.rec_type == "resource":
         content_type = record.rec_headers.get_header("Content-Type") or "application/octet-stream"
         return Stored(url, 200, [("Content-Type", content_type)], record.raw_stream.read(), "resource")
+    status = status_of(record)
+    if status is None:
+        raise UnreadableCapture(f"the record of {url} has no HTTP status line")
     headers = record.http_headers
-    status = int((headers.get_statuscode() if headers else None) or 200)
     pairs = list(headers.headers) if headers else []
     if decoded:
         body = record.content_stream().read()
@@ -312,12 +384,36 @@ class Entry(NamedTuple):
     label: str  # how a record names the file (`warc/NAME` in a dataset, the file's name elsewhere)
 
 
-def scan(paths: Iterable[tuple[Path, str]]) -> Iterator[tuple[str, Entry]]:
-    """(URL, where its response is) for every response and resource record of the files, in order;
-    revisit records are left out (they name a response kept elsewhere in the files)."""
+class Scanned(NamedTuple):
+    """One response, resource or revisit record as an index of the files sees it."""
+
+    url: str
+    entry: Entry
+    kind: str
+    status: int | None
+    record_id: str
+    digest: str
+    refers_to: str
+
+
+def scan(paths: Iterable[tuple[Path, str]], problems: list[str]) -> Iterator[Scanned]:
+    """Every response, resource and revisit record of the files, in order. A file that stops being
+    readable (junk, a torn member) is read up to there, and ``problems`` says where."""
     for path, label in paths:
         with open(path, "rb") as stream:
             iterator = ArchiveIterator(stream, check_digests=False)
-            for record in iterator:
-                if record.rec_type in ("response", "resource"):
-                    yield target_uri(record), Entry(path, iterator.get_record_offset(), label)
+            try:
+                for record in iterator:
+                    if record.format != "warc":
+                        raise UnreadableCapture("bytes that are no WARC record")
+                    if record.rec_type not in ("response", "resource", "revisit"):
+                        continue
+                    headers = record.rec_headers
+                    yield Scanned(target_uri(record), Entry(path, iterator.get_record_offset(), label),
+                                  record.rec_type, status_of(record), headers.get_header("WARC-Record-ID") or "",
+                                  headers.get_header("WARC-Payload-Digest") or "",
+                                  headers.get_header("WARC-Refers-To") or "")
+            except Exception as error:
+                why = "".join(c if c.isprintable() else "?" for c in str(error))[:160]
+                problems.append(f"{path}: unreadable after offset {iterator.offset} ({why}); "
+                                "its later records are left out")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import gzip
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -259,3 +260,87 @@ def test_from_warc_refuses_a_file_that_is_no_warc(tmp_path: Path) -> None:
                           "--from-warc", str(tmp_path / "notes.txt"))
     assert result.returncode == 2 and "not a WARC file" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _without(source: Path, target: Path, url: str) -> None:
+    """A copy of a WARC file without the records of one URL."""
+    from warcio.warcwriter import WARCWriter
+
+    with open(source, "rb") as stream, open(target, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for record in ArchiveIterator(stream):
+            if record.rec_headers.get_header("WARC-Target-URI") != url:
+                writer.write_record(record)
+
+
+def test_a_capture_that_lacks_an_index_page_removes_nothing_below_it(captured: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "dataset"
+    shutil.copytree(captured["out"], out, symlinks=True)
+    partial = tmp_path / "partial.warc.gz"
+    index_page = captured["base"] + "archive/writer0/index.htm"
+    _without(_warc_files(captured["out"])[0], partial, index_page)
+    report = _crawl(captured["base"], out, "--from-warc", str(partial))
+    assert report["counts"]["not_captured"] == 1
+    assert report["changes"]["removed"] == 0 and report["changes"]["modified"] == 0
+    assert published(out) == captured["records"]  # the index page and every work it lists kept
+
+
+def test_reextract_of_a_local_folder_crawl_reads_no_folder(tmp_path: Path) -> None:
+    mirror = synthetic.build(tmp_path / "mirror", authors=1, works=3)
+    out = tmp_path / "out"
+    result = run_colophon("crawl", str(mirror), "--out", str(out), *FAST)
+    assert result.returncode == 0, result.stdout + result.stderr
+    before, missing = published(out), _last_report(out)["counts"]["missing"]
+    assert unresolved_captures(out) == []  # resource records, read back
+    shutil.rmtree(mirror)  # the folder is gone: only the WARC files hold the pages
+    result = run_colophon("reextract", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = _last_report(out)
+    # A file that was missing has no record to read again (nor had it a record): the only pages not read.
+    assert missing > 0 and report["counts"]["not_captured"] == missing
+    assert report["changes"] == {"added": 0, "modified": 0, "removed": 0, "unchanged": report["changes"]["unchanged"]}
+    assert published(out) == before
+
+
+@pytest.mark.skipif(WGET is None, reason="wget (Debian's wget) writes the independent WARC capture")
+def test_a_damaged_capture_is_read_up_to_the_damage_and_said_so(captured: dict[str, Any], tmp_path: Path) -> None:
+    data = captured["capture"].read_bytes()
+    with open(captured["capture"], "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        offsets = [iterator.get_record_offset() for _ in iterator]
+    middle = offsets[len(offsets) // 2]
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(data[:middle] + b"\x1f\x8b\x08\x00 junk where a record was" + data[middle:])
+    result = run_colophon("crawl", captured["base"], "--out", str(tmp_path / "out"), *FAST, "--from-warc",
+                          str(damaged))
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "damaged.warc.gz: unreadable after offset" in result.stderr
+    report = _last_report(tmp_path / "out")
+    assert report["counts"]["warc_unreadable"] == 1
+    assert report["counts"]["not_captured"] > 0  # what came after the damage
+
+
+def test_a_replayed_page_keeps_the_size_limit_and_a_record_without_a_status_is_a_reject(tmp_path: Path) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    base = "http://archive.test/"
+    page = (synthetic.PAGE.format(author="Ann Example", title="A Long Work", day=1, month="May", year=1940,
+                                  paper="Paper", vol=1, issue=2, page=3, n=1, text="Text. " * 2000)).encode()
+    capture = tmp_path / "made.warc.gz"
+    with open(capture, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        index = (f'<html><body><h1>Index</h1><p><a href="{base}archive/a/long.htm">Long</a></p>'
+                 f'<p><a href="{base}archive/a/bad.htm">Bad</a></p></body></html>').encode()
+        for url, status, body in ((base + "archive/a/index.htm", "200 OK", index),
+                                  (base + "archive/a/long.htm", "200 OK", page),
+                                  (base + "archive/a/bad.htm", "abc", b"<html></html>")):
+            http = StatusAndHeaders(status, [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                          length=len(body), http_headers=http))
+    result = run_colophon("crawl", base + "archive/a/index.htm", "--out", str(tmp_path / "out"), *FAST,
+                          "--from-warc", str(capture), "--max-page-bytes", "8000")
+    assert result.returncode == 1, result.stdout + result.stderr
+    rejects = {r["url"]: r["code"] for r in read_jsonl(tmp_path / "out" / "rejects.jsonl")}
+    assert rejects == {base + "archive/a/long.htm": "too_large", base + "archive/a/bad.htm": "warc_unreadable"}

@@ -4,15 +4,30 @@ they were received, or with their Content-Encoding undone."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
+import os
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from output.warc import OPEN, Sealed, WarcWriter, builder, describe, read_stored, record_bytes, repair, sealed_files
+from output.warc import (
+    OPEN,
+    Sealed,
+    WarcWriter,
+    WriterClosed,
+    builder,
+    compress,
+    describe,
+    read_stored,
+    record_bytes,
+    repair,
+    sealed_files,
+)
 
 PAGE = b"<html><body><h1>A Page</h1>" + b"<p>Some prose of the page.</p>" * 40 + b"</body></html>"
 
@@ -94,3 +109,102 @@ def test_a_chunked_response_from_another_tool_is_read_without_its_chunks(tmp_pat
     writer.close()
     stored = read_stored(tmp_path / file, offset, decoded=False)
     assert stored.body == PAGE and not any(k.lower() == "transfer-encoding" for k, _ in stored.headers)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.99])
+def test_a_record_cut_anywhere_is_left_out_when_its_file_is_sealed(tmp_path: Path, cut: float) -> None:
+    writer = WarcWriter(tmp_path, "RUN")
+    for n in range(2):
+        writer.append([_response(f"http://a.test/{n}.htm", PAGE)])
+    assert writer.name is not None
+    path = tmp_path / "warc" / (writer.name + OPEN)
+    whole = path.stat().st_size
+    torn = compress(_response("http://a.test/torn.htm", PAGE * 3))
+    with open(path, "ab") as handle:
+        handle.write(torn[: int(len(torn) * cut)])
+    [sealed] = repair(tmp_path)
+    assert sealed.bytes == whole and sealed.records == 3  # the warcinfo record and two responses
+    final = tmp_path / "warc" / writer.name
+    assert gzip.decompress(final.read_bytes()).count(b"WARC/1.1\r\n") == 3  # every member whole
+
+
+def test_a_write_the_disk_refuses_leaves_the_file_whole_and_writes_nothing_more(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = WarcWriter(tmp_path, "RUN")
+    writer.append([_response("http://a.test/0.htm", PAGE)])
+    whole = writer.size
+    real_write = os.write
+
+    def short_then_full(fd: int, data: bytes) -> int:
+        real_write(fd, data[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", short_then_full)
+    with pytest.raises(OSError):
+        writer.append([_response("http://a.test/1.htm", PAGE)])
+    monkeypatch.setattr(os, "write", real_write)
+    with pytest.raises(OSError):  # nothing more once a write failed
+        writer.append([_response("http://a.test/2.htm", PAGE)])
+    [sealed] = writer.close()
+    assert sealed == describe(tmp_path / "warc" / sealed.name) and sealed.bytes == whole
+    with pytest.raises(WriterClosed):
+        writer.append([_response("http://a.test/3.htm", PAGE)])
+
+
+def test_a_non_ascii_header_replays_as_the_url_a_client_follows(tmp_path: Path) -> None:
+    from scrapy.http import Headers
+
+    from crawler.capture import _pairs
+
+    headers = Headers({b"Location": "/café.htm".encode(), b"X-Latin": "Ü".encode("latin-1")})
+    http = StatusAndHeaders("301 Moved Permanently", _pairs(headers), protocol="HTTP/1.1")
+    record = builder().create_warc_record("http://a.test/old.htm", "response", payload=io.BytesIO(b""), length=0,
+                                          http_headers=http)
+    writer = WarcWriter(tmp_path, "RUN")
+    file, (offset,), _ = writer.append([record_bytes(record)])
+    writer.close()
+    stored = dict(read_stored(tmp_path / file, offset, decoded=False).headers)
+    assert stored["Location"] == "/caf%C3%A9.htm"  # as Scrapy follows the UTF-8 one, RFC 8187 style
+    assert stored["X-Latin"] == "%C3%9C"  # Latin-1 bytes kept as the character they are
+
+
+def test_a_decoded_body_is_kept_with_the_length_it_has() -> None:
+    from scrapy.http import HtmlResponse
+
+    from crawler.capture import _response_pairs
+
+    decoded = HtmlResponse("http://a.test/p.htm", body=PAGE, headers={"Content-Length": "123"})
+    assert dict(_response_pairs(decoded))["Content-Length"] == str(len(PAGE))
+    encoded = HtmlResponse("http://a.test/p.htm", body=b"x" * 10,
+                           headers={"Content-Length": "10", "Content-Encoding": "gzip"})
+    assert dict(_response_pairs(encoded))["Content-Length"] == "10"
+
+
+def test_the_index_keeps_a_good_capture_over_a_later_transient_failure_and_resolves_revisits(
+        tmp_path: Path) -> None:
+    from crawler.capture import WarcIndex
+
+    def answer(url: str, status: str, body: bytes) -> bytes:
+        http = StatusAndHeaders(status, [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        return record_bytes(builder().create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                         length=len(body), http_headers=http))
+
+    writer = WarcWriter(tmp_path, "RUN")
+    _, (good,), _ = writer.append([answer("http://a.test/p.htm", "200 OK", PAGE)])
+    writer.append([answer("http://a.test/p.htm", "503 Service Unavailable", b"busy")])
+    _, (gone,), _ = writer.append([answer("http://a.test/q.htm", "200 OK", b"old")])
+    _, (removed,), _ = writer.append([answer("http://a.test/q.htm", "404 Not Found", b"gone")])
+    other = builder().create_warc_record("http://a.test/copy.htm", "revisit",
+                                         http_headers=StatusAndHeaders("200 OK", [], protocol="HTTP/1.1"))
+    from crawler.capture import payload_digest
+
+    other.rec_headers.add_header("WARC-Payload-Digest", payload_digest(PAGE))  # identical to p.htm's
+    writer.append([record_bytes(other)])
+    [sealed] = writer.close()
+    index = WarcIndex([(tmp_path / "warc" / sealed.name, "x")])
+    assert index.problems == []
+    assert index.get("http://a.test/p.htm")[1].offset == good  # type: ignore[index]
+    assert index.get("http://a.test/q.htm")[1].offset == removed  # type: ignore[index]
+    assert gone != removed
+    assert index.get("http://a.test/copy.htm")[1].offset == good  # type: ignore[index]
+    assert index.get("http://a.test/never.htm") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from crawler.failures import Abandoned, FetchRefused, NotCaptured, RobotsForbidd
 from crawler.harvesters import HARVESTED, ExtractionBroken, Harvester, header_text, page_fetch
 from crawler.incremental import REMEMBERED
 from crawler.items import PageItem
-from crawler.run import CrawlRun, queue_dir
+from crawler.run import WALK, CrawlRun, queue_dir
 from crawler.urls import Site, base_url, file_folder_pages, to_url
 from models import Index, Reject, WarcLocation, utc_now
 from output.warc import OPEN, read_stored
@@ -57,6 +57,8 @@ class ArchiveSpider(scrapy.Spider):
         self.first_url: dict[str, str] = {}  # page id -> the first URL it was reached by
         self.variants: set[tuple[str, str]] = set()
         self.start_ids: set[str] = set()
+        self.start_pages: list[str] = []  # the start URLs as walked (a local folder: its index or pages)
+        self.replaying = False  # pages answered from WARC files (crawler.capture): no local folder is read
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -78,6 +80,7 @@ class ArchiveSpider(scrapy.Spider):
         if settings.get("COLOPHON_BASE_URL"):
             spider.base_url = base_url(settings.get("COLOPHON_BASE_URL"))
         spider.harvester = Harvester.from_settings(settings)
+        spider.replaying = bool(settings.getlist("COLOPHON_FROM_WARC"))
         crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._close_harvester, signal=signals.spider_closed)
         return spider
@@ -126,9 +129,12 @@ class ArchiveSpider(scrapy.Spider):
         for url in self.start_args:
             canonical = self.site.canonical(url)
             assert canonical is not None
-            pages = file_folder_pages(canonical, self.site.root) or [canonical]
-            starts += [(self.site.canonical(p) or p, False) for p in pages]
+            # Read from WARC files, a folder is what they hold (crawler.capture), not what a disk holds now.
+            pages = None if self.replaying else file_folder_pages(canonical, self.site.root)
+            starts += [(self.site.canonical(p) or p, False) for p in pages or [canonical]]
         self.start_ids |= {self.site.page_id(url) or url for url, _ in starts}
+        self.start_pages = [url for url, _ in starts]
+        self.state.remember(WALK, orjson.dumps(self.walk()), None, None)  # for `colophon reextract`
         yield from self._visit(starts)
 
     def parse_catalogue(self, response: Response) -> Iterator[scrapy.Request]:
@@ -154,7 +160,7 @@ class ArchiveSpider(scrapy.Spider):
         yield from self._starts()
 
     def _file_page(self, url: str) -> str:
-        if url.startswith("file:") and url.endswith("/"):
+        if url.startswith("file:") and url.endswith("/") and not self.replaying:
             # A local mirror has no server to answer a folder URL with its index page.
             return (file_folder_pages(url, self.site.root) or [url])[0]
         return url
@@ -283,7 +289,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def walk(self) -> dict[str, Any]:
         """How this crawl walks the archive, kept so that `colophon reextract` walks it again."""
-        return {"starts": self.start_args, "scope": self.site.scope, "root_url": self.site.root,
+        return {"starts": self.start_pages or self.start_args, "scope": self.site.scope, "root_url": self.site.root,
                 "base_url": self.base_url, "include_non_html": self.include_non_html}
 
     def _shape(self, kind: str | None, listed: set[str] | None) -> tuple[str | None, set[str] | None]:
@@ -323,6 +329,23 @@ class ArchiveSpider(scrapy.Spider):
                 targets.append((url, True))
         return targets
 
+    def _keep_known(self, frontier_id: str, url: str, request: scrapy.Request) -> Generator[scrapy.Request, None, bool]:
+        """A known page that could not be had now keeps its record, and the pages it led to are still
+        visited: a transient fault (an origin that is down, a gap in a capture) removes nothing.
+        Returns whether the page was known."""
+        known = self.state.page(frontier_id)
+        if known is None or known.get("status") != "live":
+            return False
+        if known.get("links") is None:
+            # Where this page leads is unknown (a rebuilt state store): the run cannot tell which
+            # pages are gone, so it removes none.
+            self.crawler.stats.inc_value("colophon/links_unknown")
+        links = orjson.loads(known["links"]) if known.get("links") else []
+        self.state.keep(self.run_id, frontier_id)
+        yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links), url,
+                                             bool(request.meta.get("leaf"))))
+        return True
+
     def dropped(self, request: scrapy.Request, spider: Any = None) -> None:
         """A request the scheduler filtered (a redirect to a page already visited): it is done."""
         frontier_id = request.meta.get("frontier_id")
@@ -338,8 +361,11 @@ class ArchiveSpider(scrapy.Spider):
         now = utc_now()
         code, message = failure_code(failure.value), str(failure.value) or repr(failure.value)
         if failure.check(NotCaptured):
-            stats.inc_value("colophon/not_captured")  # the WARC files read hold no copy: the page stays as known
-            self.state.seen(self.run_id, frontier_id)
+            # The WARC files read hold no copy: a known page stays as it is, and where it led is still
+            # visited (a gap in a capture removes nothing).
+            stats.inc_value("colophon/not_captured")
+            if not (yield from self._keep_known(frontier_id, url, request)):
+                self.state.seen(self.run_id, frontier_id)
             return
         if failure.check(Abandoned):
             stats.inc_value("colophon/abandoned")  # the crawl is stopping: the resumed run asks it again
@@ -362,19 +388,8 @@ class ArchiveSpider(scrapy.Spider):
             self.state.seen(self.run_id, frontier_id)
             return
         stats.inc_value(f"colophon/fetch_failed/{code}")
-        known = self.state.page(frontier_id)
-        if known is not None and known.get("status") == "live":
-            # A known page failing now keeps its record, and the pages it led to are still
-            # visited: a transient fault (or an origin that is down) removes nothing.
-            if known.get("links") is None:
-                # Where this page leads is unknown (a rebuilt state store): the run cannot tell which
-                # pages are gone, so it removes none.
-                stats.inc_value("colophon/links_unknown")
-            links = orjson.loads(known["links"]) if known.get("links") else []
-            self.state.keep(self.run_id, frontier_id)
+        if (yield from self._keep_known(frontier_id, url, request)):
             stats.inc_value("colophon/kept_after_failure")
-            yield from self._visit(self._targets(self._shape(*self.state.shape(frontier_id)), self._urls(links), url,
-                                                 bool(request.meta.get("leaf"))))
             return
         yield PageItem(record=Reject(url=self.citation(url), stage="fetch", code=code, message=message[:500],
                                      fetched_at=now), page_id=frontier_id, frontier_id=frontier_id,
