@@ -27,6 +27,7 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 
 from crawler.environment import ENVIRONMENT_ERRORS, stop_for_environment
@@ -108,13 +109,13 @@ class WarcMiddleware:
     def process_request(self, request: Request, spider: Any = None) -> None:
         request.meta.pop(WARC_META, None)  # a redirect hop's location is not its target's
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         run = getattr(self.crawler.spider, "run", None)
         writer = getattr(run, "warc", None)
         if run is None or writer is None or request.meta.get(REPLAYED):
             return response
         try:
-            location = await self._write(run, request, response)
+            location = self._write(run, request, response)
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)
             return response
@@ -124,9 +125,9 @@ class WarcMiddleware:
             request.meta[WARC_META] = location
         return response
 
-    async def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
-        """The response's records, built here and written by the writer's thread; where the response
-        is kept (None: a response that is no page's capture)."""
+    def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
+        """The response's records, written; where the response is kept (None: a response that is no
+        page's capture)."""
         url, status, body = response.url, response.status, response.body
         state = run.state
         known = state.capture(url)
@@ -140,7 +141,7 @@ class WarcMiddleware:
             record = builder().create_warc_record(
                 url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
                 warc_headers_dict={"WARC-Payload-Digest": digest})
-            file, (offset,) = await self._append(run, [record])
+            file, (offset,) = self._append(run, [record])
             self.stats.inc_value("colophon/warc/records")
             return self._captured(state, url, file, offset, record, digest)
         headers = http_headers(f"{status} {_reason(status)}".strip(), _response_pairs(response),
@@ -153,20 +154,20 @@ class WarcMiddleware:
                 record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
                 record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
                 record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
-            await self._append(run, [self._request(request, record), record])
+            self._append(run, [self._request(request, record), record])
             self.stats.inc_value("colophon/warc/revisits")
             return {"file": known.file, "offset": known.offset} if known is not None else None
         record = builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                               http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
-        file, (_, offset) = await self._append(run, [self._request(request, record), record])
+        file, (_, offset) = self._append(run, [self._request(request, record), record])
         self.stats.inc_value("colophon/warc/records")
         if not 200 <= status < 300:
             return None
         return self._captured(state, url, file, offset, record, digest)
 
     @staticmethod
-    async def _append(run: Any, records: list[Any]) -> tuple[str, list[int]]:
-        appended = await asyncio.wrap_future(run.warc.submit([record_bytes(record) for record in records]))
+    def _append(run: Any, records: list[Any]) -> tuple[str, list[int]]:
+        appended = run.warc.append([record_bytes(record) for record in records])
         for sealed in appended.sealed:  # a file sealed to make room: listed from now on
             run.state.add_warc(sealed, run.run_id)
         return appended.file, appended.offsets
@@ -183,11 +184,11 @@ class WarcMiddleware:
         """The request as it was sent, dated as its response and linked to it."""
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {parts.netloc}",
-                 *(f"{name}: {value}" for name, value in _pairs(request.headers))]
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (request.body or b"")
-        record = builder().create_warc_record(request.url, "request", payload=io.BytesIO(raw), length=len(raw),
-                                              warc_headers_dict={
+        headers = StatusAndHeaders(f"{request.method} {target} HTTP/1.1",
+                                   [("Host", parts.netloc), *_pairs(request.headers)], is_http_request=True)
+        body = request.body or b""
+        record = builder().create_warc_record(request.url, "request", payload=io.BytesIO(body), length=len(body),
+                                              http_headers=headers, warc_headers_dict={
                                                   "WARC-Date": response_record.rec_headers.get_header("WARC-Date"),
                                                   "WARC-Concurrent-To":
                                                       response_record.rec_headers.get_header("WARC-Record-ID")})

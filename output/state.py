@@ -480,7 +480,9 @@ class StateStore:
                             (*sealed[:1], run, *sealed[1:]))
 
     def warcs(self) -> list[Sealed]:
-        return [Sealed(*row) for row in self.db.execute("SELECT name, bytes, sha256, records FROM warcs ORDER BY name")]
+        """The sealed WARC files, in the order they were sealed (run ids need not sort)."""
+        rows = self.db.execute("SELECT name, bytes, sha256, records FROM warcs ORDER BY rowid")
+        return [Sealed(*row) for row in rows]
 
     def extracted_by(self, page_id: str) -> str | None:
         """The version of the extractor that read a page's stored record (None: unknown)."""
@@ -665,6 +667,10 @@ class StateStore:
             cursor = self.db.execute("UPDATE visits SET seen_run = ? WHERE id = ? AND id IN "
                                      "(SELECT id FROM pages WHERE id = ? AND status = 'live')", (run, page_id, page_id))
         return bool(cursor.rowcount)
+
+    def known_pages(self) -> int:
+        """The pages a walk of this dataset reaches, as far as the store knows (every page it holds)."""
+        return int(self.db.execute("SELECT count(*) FROM pages WHERE status != 'removed'").fetchone()[0])
 
     def positions(self) -> list[Position]:
         """Every page that is or was published, as it stands and as it was last published: what a

@@ -87,8 +87,13 @@ class Origin(resource.Resource):
             return self.send(request, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
         stat = target.stat()
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'.encode()
-        # setETag/setLastModified answer conditional requests with 304 as a real server does.
-        if request.setETag(etag) == http.CACHED or request.setLastModified(int(stat.st_mtime)) == http.CACHED:
+        # A conditional request answered 304 as RFC 9110 says: If-None-Match, when it is sent, decides
+        # alone (a page edited within the second it was fetched has the same Last-Modified).
+        if request.getHeader(b"if-none-match") is not None:
+            request.setHeader(b"last-modified", http.datetimeToString(int(stat.st_mtime)))
+            if request.setETag(etag) == http.CACHED:
+                return b""
+        elif request.setETag(etag) == http.CACHED or request.setLastModified(int(stat.st_mtime)) == http.CACHED:
             return b""
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return self.send(request, target.read_bytes(), kind)

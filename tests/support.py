@@ -190,9 +190,73 @@ def origin_stats(base: str) -> dict[str, Any]:
     return data
 
 
-def run_colophon(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)
+# What a `colophon` command imports before it does anything (a second of a crawl's start-up): the
+# fork server of this test process imports it once, and every command run_colophon() runs is a fork
+# of it, a process of its own as `python -m crawler.cli` would be, without the imports. (Nothing it
+# imports installs Twisted's reactor: each command installs its own, as it starts.)
+PRELOAD = ["crawler.cli", "crawler.cli.crawl", "crawler.spiders.archive", "crawler.pipelines", "crawler.middlewares",
+           "crawler.capture", "crawler.distributed", "crawler.run", "crawler.extensions", "crawler.incremental",
+           "crawler.settings", "output.publish", "output.oai", "output.exports", "output.validate",
+           "scrapy.crawler", "scrapy.core.engine", "scrapy.core.downloader.handlers.http11", "dateparser"]
+_FORKS: Any = None
+
+
+def _command(args: list[str], environment: dict[str, str | None], out: str, err: str) -> None:
+    """A `colophon` command in a fork of the fork server: its own folder, environment and output."""
+    import importlib
+
+    os.chdir(REPO)
+    for name, value in environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for number, path in ((1, out), (2, err)):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(descriptor, number)
+        os.close(descriptor)
+    from output import faults
+
+    importlib.reload(faults)  # COLOPHON_FAULT is read when the module is imported
+    from crawler.cli import main
+
+    code: Any = 0
+    try:
+        code = main(args)
+    except SystemExit as stop:
+        code = stop.code
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)
+
+
+def _forks() -> Any:
+    global _FORKS
+    if _FORKS is None:
+        import multiprocessing
+
+        _FORKS = multiprocessing.get_context("forkserver")
+        _FORKS.set_forkserver_preload(PRELOAD)
+    return _FORKS
+
+
+def run_colophon(*args: str, timeout: float = 600,
+                 env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m crawler.cli ARGS` in a process of its own (a fork of the fork server), its output
+    captured; ``env``: variables set (or, None, removed) for it."""
+    with tempfile.TemporaryDirectory(prefix="colophon-run-") as folder:
+        out, err = os.path.join(folder, "out"), os.path.join(folder, "err")
+        process = _forks().Process(target=_command, args=(list(args), env or {}, out, err), daemon=True)
+        process.start()
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(["colophon", *args], timeout)
+        output = [Path(path).read_text(encoding="utf-8", errors="replace") if os.path.exists(path) else ""
+                  for path in (out, err)]
+        return subprocess.CompletedProcess(["colophon", *args], process.exitcode, *output)
 
 
 def problems(folder: Path) -> list[str]:

@@ -4,10 +4,8 @@ consumer reads from the feed is the same before and after, and a kill at any ste
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from output.changes import changes_since
 from output.faults import POINTS
 from output.snapshot import Snapshot
 from tests import synthetic
-from tests.support import REPO, origin, problems, read_jsonl, run_colophon
+from tests.support import origin, problems, read_jsonl, run_colophon
 
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 
@@ -154,8 +152,7 @@ def test_nothing_to_fold_changes_nothing(feed: dict[str, Any], tmp_path: Path) -
 def test_a_kill_at_every_step_loses_nothing(feed: dict[str, Any], tmp_path: Path, point: str) -> None:
     out = _copy(feed, tmp_path)
     runs = feed["runs"]
-    killed = subprocess.run([sys.executable, "-m", "crawler.cli", "compact", str(out), "--before", runs[3]],
-                            cwd=REPO, capture_output=True, text=True, env={**os.environ, "COLOPHON_FAULT": point})
+    killed = run_colophon("compact", str(out), "--before", runs[3], env={"COLOPHON_FAULT": point})
     assert killed.returncode == -9, killed.stderr
     # Whatever a reader sees now is one whole snapshot whose feed reads as before.
     assert problems(out) == []

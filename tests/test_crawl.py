@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -258,7 +259,16 @@ def test_progress_is_a_live_line_on_a_terminal_and_log_lines_otherwise(tmp_path:
         os.close(primary)
         plain = subprocess.run([*args, "--out", str(tmp_path / "plain")], cwd=REPO, capture_output=True,
                                text=True, timeout=120)
+        # A refresh knows the size of its walk: the share done and the time left.
+        refresh = subprocess.run([*args, "--out", str(tmp_path / "plain"), "--revalidate"], cwd=REPO,
+                                 capture_output=True, text=True, timeout=120)
     live = seen.decode("utf-8", "replace")
     assert "\r\x1b[K" in live and "pages/s" in live and "| queue " in live and "| rejects " in live
     lines = [line for line in plain.stderr.splitlines() if "pages/s" in line]
     assert lines and all("\r" not in line for line in lines)
+    assert not [line for line in lines if "ETA" in line]  # a first crawl cannot know how far it has to go
+    shares = [re.search(r"\| (\d+)% \| ETA (\d+s|\d+m\d\ds|\?)$", line) for line in refresh.stderr.splitlines()
+              if "pages/s" in line]
+    assert shares and all(shares), refresh.stderr
+    percents = [int(found.group(1)) for found in shares if found]
+    assert percents == sorted(percents) and all(0 <= p <= 99 for p in percents)

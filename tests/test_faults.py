@@ -23,7 +23,7 @@ from output.changes import changes_since
 from output.faults import POINTS
 from output.snapshot import Snapshot
 from tests import synthetic
-from tests.support import REPO, origin, problems, published, stable, unresolved_captures
+from tests.support import REPO, origin, problems, published, run_colophon, stable, unresolved_captures
 
 # Small shards: a kill inside the shard writes (publish.staging) lands between two shards' files.
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0",
@@ -34,12 +34,7 @@ NTH = {"warc.appending": 5,
 
 
 def crawl(base: str, out: Path, fault: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    env.pop("COLOPHON_FAULT", None)
-    if fault:
-        env["COLOPHON_FAULT"] = fault
-    return subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), *FAST],
-                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    return run_colophon("crawl", base, "--out", str(out), *FAST, timeout=300, env={"COLOPHON_FAULT": fault})
 
 
 def feed(out: Path, since: str) -> list[str]:

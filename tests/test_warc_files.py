@@ -47,9 +47,9 @@ def _read(path: Path) -> list[tuple[str, str | None, bytes]]:
 def test_files_are_sealed_at_their_size_and_each_reported_once(tmp_path: Path) -> None:
     sealed: list[Sealed] = []
     writer = WarcWriter(tmp_path, "RUN", max_bytes=4096)
-    for n in range(40):  # in the writer's thread, as a crawl writes them
+    for n in range(40):
         body = PAGE + str(n).encode()
-        file, (offset,), made_room = writer.submit([_response(f"http://a.test/{n}.htm", body)]).result()
+        file, (offset,), made_room = writer.append([_response(f"http://a.test/{n}.htm", body)])
         sealed += made_room
         assert file.startswith("warc/colophon-RUN-")
         path = tmp_path / file if (tmp_path / file).exists() else tmp_path / (file + OPEN)

@@ -43,12 +43,15 @@ def run(args: argparse.Namespace) -> int:
         for sealed in repair(folder):
             state.add_warc(sealed, None)
         kept = state.recall(WALK)
+        listed = [sealed.name for sealed in state.warcs()]  # in the order they were written
     finally:
         state.close()
     if kept is None:
         raise UsageError(f"reextract: {folder} records no crawl to walk again (crawled by an earlier version: "
                          "crawl it once more)")
-    files = [str(warc_dir(folder) / name) for name in sealed_files(folder)]
+    present = sealed_files(folder)
+    names = [name for name in listed if name in present] + [name for name in present if name not in listed]
+    files = [str(warc_dir(folder) / name) for name in names]
     if not files:
         raise UsageError(f"reextract: {folder} keeps no WARC files (crawled with --no-warc, or from WARC files "
                          "read in place): nothing to read the pages from")
