@@ -214,3 +214,34 @@ def test_marc_008_for_a_work_without_a_date() -> None:
     record = pymarc.parse_xml_to_array(io.BytesIO(b"".join(export("marcxml", [undated], []))))[0]
     field = record["008"].data
     assert len(field) == 40 and field[6] == "n" and field[7:15] == "uuuuuuuu"  # dates unknown
+
+
+def _exported(work: dict[str, Any]) -> dict[str, Any]:
+    """What each format says of one work's type and date, read back by that format's own reader."""
+    csl = json.loads(b"".join(export("csl", [work])))[0]
+    bib = bibtexparser.parse_string(b"".join(export("bibtex", [work])).decode()).entries[0]
+    ris = rispy.loads(b"".join(export("ris", [work])).decode())[0]
+    node = json.loads(b"".join(export("jsonld", [work])))["@graph"][0]
+    dc = etree.fromstring(b"".join(export("dc", [work])))
+    marc = pymarc.parse_xml_to_array(io.BytesIO(b"".join(export("marcxml", [work]))))[0]
+    return {"csl": (csl["type"], csl["issued"]["date-parts"][0]), "bibtex": (bib.entry_type, bib["date"]),
+            "ris": (ris["type_of_reference"], ris["year"]), "jsonld": (node["@type"], node["datePublished"]),
+            "dc": dc.findtext(f".//{{{DC}}}date"), "marc": (marc.leader[7], marc["264"]["c"])}
+
+
+def test_every_format_gives_a_work_the_same_date_and_a_periodicals_review_in_two_parts_is_an_article() -> None:
+    # A review printed in a newspaper, on a contents page of its own that leads to its two parts:
+    # written on one day, printed on another.
+    review = {"id": "archive/x/review/index.htm", "url": "https://www.marxists.org/archive/x/review/index.htm",
+              "kind": "toc", "language": "en", "title": "A Review of a Book", "author": {"name": "Ann Example"},
+              "date": {"raw": "3 March 1931", "value": "1931-03-03", "precision": "day"},
+              "citation": {"raw": "The Daily Paper, 10 March 1931", "container_title": "The Daily Paper",
+                           "date": {"raw": "10 March 1931", "value": "1931-03-10", "precision": "day"}},
+              "credits": [], "licence": {}, "text": "", "word_count": 0, "provenance": {}}
+    said = _exported(review)
+    assert said == {"csl": ("article-newspaper", [1931, 3, 10]), "bibtex": ("article", "1931-03-10"),
+                    "ris": ("NEWS", "1931"), "jsonld": ("Article", "1931-03-10"), "dc": "1931-03-10",
+                    "marc": ("b", "10 March 1931")}  # (264 $c: the date as printed)
+    book = {**review, "citation": {"raw": "London: A Press, 1931", "container_title": None,
+                                   "date": {"raw": "1931", "value": "1931", "precision": "year"}}}
+    assert _exported(book)["csl"][0] == "book" and _exported(book)["jsonld"][0] == "Book"

@@ -13,11 +13,16 @@ from crawler.errors import UsageError
 
 def add_parser(sub: Any) -> None:
     export = sub.add_parser(
-        "export", help="export works for catalogues: CSL-JSON, BibTeX, RIS, Dublin Core, JSON-LD, MARCXML",
-        description="Write the dataset's works in a catalogue format, whole or what changed since a run.")
+        "export", help="export works for catalogues (CSL-JSON, BibTeX, RIS, Dublin Core, JSON-LD, MARCXML) or for "
+                       "analysis (CSV, Parquet, SQLite)",
+        description="Write the dataset's works in a catalogue format, or as one flat table for analysis (one row "
+                    "per work, typed columns, dates with their first and last day), whole or what changed since "
+                    "a run.")
     export.add_argument("folder", help="the dataset folder")
-    export.add_argument("--format", required=True, choices=("csl", "bibtex", "ris", "dc", "jsonld", "marcxml"),
-                        help="csl (CSL-JSON), bibtex, ris, dc (oai_dc XML), jsonld (schema.org), marcxml")
+    export.add_argument("--format", required=True,
+                        choices=("csl", "bibtex", "ris", "dc", "jsonld", "marcxml", "csv", "parquet", "sqlite"),
+                        help="csl (CSL-JSON), bibtex, ris, dc (oai_dc XML), jsonld (schema.org), marcxml; csv, "
+                             "parquet, sqlite (a flat table; parquet and sqlite need --out)")
     export.add_argument("--since", metavar="RUN", help="only what changed after this run (deletions where "
                                                         "the format can say so)")
     export.add_argument("--out", metavar="FILE", help="write here (atomically) instead of stdout")
@@ -30,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     from output.atomic import atomic_file
     from output.changes import UnknownRun, changes_since, runs_after
-    from output.exports import CAN_DELETE, export
+    from output.exports import export
     from output.snapshot import NoDataset, Snapshot
+    from output.tables import csv_chunks
 
     folder = Path(args.folder)
     try:
@@ -56,8 +62,13 @@ def run(args: argparse.Namespace) -> int:
             runs_after(snapshot, args.since)  # an unknown run stops before anything is written
         except UnknownRun as error:
             raise UsageError(f"export: {error}") from None
+    if args.format in ("parquet", "sqlite"):
+        if not args.out:
+            raise UsageError(f"export: --format {args.format} writes a file: give it with --out")
+        _write_table(args.format, works(), Path(args.out))
+        return _said(deletions, args.format)
     try:
-        chunks = export(args.format, works(), deletions)
+        chunks = csv_chunks(works()) if args.format == "csv" else export(args.format, works(), deletions)
         if args.out:
             with atomic_file(Path(args.out)) as handle:
                 for chunk in chunks:
@@ -69,7 +80,37 @@ def run(args: argparse.Namespace) -> int:
             out.flush()
     except UnknownRun as error:
         raise UsageError(f"export: {error}") from None
-    if deletions and args.format not in CAN_DELETE:
-        print(f"colophon export: {len(deletions)} removed records not expressible in {args.format}",
+    return _said(deletions, args.format)
+
+
+def _said(deletions: list[dict[str, Any]], format_name: str) -> int:
+    from output.exports import CAN_DELETE
+
+    if deletions and format_name not in CAN_DELETE:
+        print(f"colophon export: {len(deletions)} removed records not expressible in {format_name}",
               file=sys.stderr)
     return 0
+
+
+def _write_table(format_name: str, works: Iterator[dict[str, Any]], target: Path) -> None:
+    """A Parquet file or SQLite database, written beside its name and renamed: whole or absent."""
+    import os
+    import tempfile
+
+    from output.atomic import fsync_dir
+    from output.tables import write_parquet, write_sqlite
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        temporary.unlink()  # each writer makes its own file
+        (write_parquet if format_name == "parquet" else write_sqlite)(works, temporary)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        fsync_dir(target.parent)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
