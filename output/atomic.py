@@ -23,22 +23,30 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """A binary file that appears at ``target`` only when the block finishes without error."""
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A path beside ``target`` for a writer that opens the file itself (a Parquet file, a SQLite
+    database): what the block leaves there appears at ``target``, fsynced, only when it finishes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
     temporary = Path(name)
     os.chmod(temporary, 0o644 & ~_UMASK)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
+        yield temporary
+        with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
         fsync_dir(target.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``target`` only when the block finishes without error."""
+    with atomic_path(target) as temporary, open(temporary, "wb") as handle:
+        yield handle
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -94,23 +94,8 @@ def _said(deletions: list[dict[str, Any]], format_name: str) -> int:
 
 def _write_table(format_name: str, works: Iterator[dict[str, Any]], target: Path) -> None:
     """A Parquet file or SQLite database, written beside its name and renamed: whole or absent."""
-    import os
-    import tempfile
-
-    from output.atomic import fsync_dir
+    from output.atomic import atomic_path
     from output.tables import write_parquet, write_sqlite
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        temporary.unlink()  # each writer makes its own file
+    with atomic_path(target) as temporary:
         (write_parquet if format_name == "parquet" else write_sqlite)(works, temporary)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
