@@ -3,6 +3,7 @@ the walk is known (a refresh: the pages the dataset knows), the share done and t
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+logger = logging.getLogger("colophon.progress")
 
 
 class Progress:
@@ -20,6 +23,7 @@ class Progress:
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
         self.expected = 0  # pages the walk is expected to reach (0: unknown, a first crawl)
+        self.to_log = False  # a log file is the crawl's output (scrapyd): progress goes there
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Progress:
@@ -27,6 +31,7 @@ class Progress:
         if interval <= 0:
             raise NotConfigured
         extension = cls(crawler, interval, sys.stderr.isatty())
+        extension.to_log = bool(crawler.settings.get("LOG_FILE"))
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.closed, signal=signals.spider_closed)
         return extension
@@ -64,6 +69,8 @@ class Progress:
         if self.live:
             sys.stderr.write("\r\033[K" + text)
             sys.stderr.flush()
+        elif self.to_log:
+            logger.info("progress: %s", text)  # the job's log (scrapyd's, or a LOG_FILE of one's own)
         else:
             # A plain line for logs (cron, systemd), whatever the log level.
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")

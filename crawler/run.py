@@ -12,6 +12,7 @@ Scrapy's request queue and close the store, which commits its last batch and rel
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,6 +85,26 @@ def open_run(settings: Any) -> CrawlRun:
                           info={"isPartOf": run_id, "http-header-user-agent": settings.get("USER_AGENT") or ""})
         state.before_commit.append(warc.sync)  # nothing committed points at WARC bytes that could be lost
     return CrawlRun(state, policy, run_id, started, interrupted is not None, warc)
+
+
+def scrapy_options(crawler: Any, spider: Any) -> dict[str, Any]:
+    """What a run started by Scrapy itself (`scrapy crawl`, scrapyd) was asked for: the spider's
+    arguments (the start list by count and digest, as `colophon crawl` records it) and every setting
+    given on its command line (-s, scrapyd's `setting=`)."""
+    from scrapy.settings import SETTINGS_PRIORITIES
+
+    starts = [str(url) for url in getattr(spider, "start_args", [])]
+    options: dict[str, Any] = {
+        "starts": {"count": len(starts), "sha256": hashlib.sha256("\n".join(starts).encode()).hexdigest()},
+        "scope": getattr(getattr(spider, "site", None), "scope", None),
+        "root_url": getattr(getattr(spider, "site", None), "root", None),
+    }
+    settings = crawler.settings
+    given = {name: settings[name] for name in settings
+             if settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"] and name != "COLOPHON_RUN_OPTIONS"}
+    options["settings"] = {name: value if isinstance(value, str | int | float | bool) or value is None else str(value)
+                           for name, value in sorted(given.items())}
+    return options
 
 
 def _inheritable(toc: dict[str, Any]) -> dict[str, Any]:
@@ -179,12 +200,12 @@ class RunOwner:
         start_missing = stats.get("colophon/start_missing", 0)
         # Finished: every page reached was visited (the scheduler ran dry); a run stopped early is partial.
         complete = reason == "finished" and not unknown_links and not start_missing
-        report = {
+        report: dict[str, Any] = {
             "started": run.started,
             "finish_reason": reason,
             "resumed": run.resumed,
             "colophon_version": EXTRACTOR_VERSION,
-            "options": self.crawler.settings.getdict("COLOPHON_RUN_OPTIONS"),
+            "options": self.crawler.settings.getdict("COLOPHON_RUN_OPTIONS") or scrapy_options(self.crawler, spider),
             "counts": {
                 "pages": stats.get("response_received_count", 0),
                 "bytes_received": stats.get("downloader/response_bytes", 0),

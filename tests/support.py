@@ -8,7 +8,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -240,56 +239,6 @@ def _forks() -> Any:
         _FORKS = multiprocessing.get_context("forkserver")
         _FORKS.set_forkserver_preload(PRELOAD)
     return _FORKS
-
-
-class Forked:
-    """A `colophon` command running in a fork of the fork server, as much of subprocess.Popen as the
-    tests use: pid, poll(), wait(), communicate() (its output, once it has ended), send_signal(),
-    terminate(), kill(), returncode."""
-
-    def __init__(self, args: list[str], env: dict[str, str | None] | None = None) -> None:
-        self.args = args
-        self.folder = tempfile.mkdtemp(prefix="colophon-run-")
-        self.out, self.err = os.path.join(self.folder, "out"), os.path.join(self.folder, "err")
-        self.process = _forks().Process(target=_command, args=(list(args), env or {}, self.out, self.err),
-                                        daemon=True)
-        self.process.start()
-        self.pid = self.process.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return None if self.process.is_alive() else self.process.exitcode
-
-    def poll(self) -> int | None:
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        self.process.join(timeout)
-        if self.process.is_alive():
-            raise subprocess.TimeoutExpired(["colophon", *self.args], timeout or 0)
-        return int(self.process.exitcode or 0)
-
-    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
-        self.wait(timeout)
-        output = [Path(path).read_text(encoding="utf-8", errors="replace") if os.path.exists(path) else ""
-                  for path in (self.out, self.err)]
-        shutil.rmtree(self.folder, ignore_errors=True)
-        return output[0], output[1]
-
-    def send_signal(self, number: int) -> None:
-        if self.process.is_alive():
-            os.kill(self.pid, number)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-
-def spawn_colophon(*args: str, env: dict[str, str | None] | None = None) -> Forked:
-    """`python -m crawler.cli ARGS` started in a process of its own (a fork of the fork server)."""
-    return Forked(list(args), env)
 
 
 def run_colophon(*args: str, timeout: float = 600,

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +23,13 @@ import pytest
 from tests import synthetic
 from tests.support import (
     REDIS_SERVER,
-    Forked,
+    REPO,
     free_port,
     origin,
     origin_stats,
     problems,
     published,
     run_colophon,
-    spawn_colophon,
     start_redis,
 )
 
@@ -70,14 +70,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"base": base, "root": root, "published": published(single)}
 
 
-def _workers(redis_url: str, crawl: str, count: int) -> list[Forked]:
-    return [spawn_colophon("worker", "--redis", redis_url, "--crawl-name", crawl, "--concurrency", "4")
-            for _ in range(count)]
+def _workers(redis_url: str, crawl: str, count: int) -> list[subprocess.Popen[str]]:
+    return [subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", "--redis", redis_url, "--crawl-name",
+                              crawl, "--concurrency", "4"], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(count)]
 
 
-def _coordinate(redis_url: str, crawl: str, base: str, out: Path, *extra: str) -> Forked:
-    return spawn_colophon("crawl", base, "--out", str(out), *FAST, "--redis", redis_url, "--crawl-name", crawl,
-                          *extra)
+def _coordinate(redis_url: str, crawl: str, base: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(out), *FAST,
+                             "--redis", redis_url, "--crawl-name", crawl, *extra], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _midway(base: str, before: int, requests: int) -> None:
@@ -87,7 +89,7 @@ def _midway(base: str, before: int, requests: int) -> None:
         time.sleep(0.02)
 
 
-def _ended(workers: list[Forked], timeout: float = 30) -> list[tuple[int | None, str]]:
+def _ended(workers: list[subprocess.Popen[str]], timeout: float = 30) -> list[tuple[int | None, str]]:
     """Each worker's exit code and log, once it has exited by itself (None: it had to be killed)."""
     ended = []
     for worker in workers:
@@ -233,7 +235,7 @@ def test_garbage_on_the_stream_and_the_queue_is_dropped_and_the_crawl_goes_on(
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    workers: list[Forked] = []
+    workers: list[subprocess.Popen[str]] = []
     coordinator = _coordinate(redis_url, "garbage", site["base"], tmp_path / "out", "--delay", "0.05")
     sent, spoilt = 0, set()
     try:

@@ -17,6 +17,7 @@ from crawler.cli import (
     extract,
     rebuild_state,
     reextract,
+    report,
     schedule,
     schema,
     serve,
@@ -35,8 +36,8 @@ from crawler.errors import (
     environment_message,
 )
 
-COMMANDS = (extract, schema, crawl, reextract, worker, changes, compact, schedule, export, serve, rebuild_state,
-            validate)
+COMMANDS = (extract, schema, crawl, reextract, worker, changes, compact, schedule, export, serve, report,
+            rebuild_state, validate)
 
 
 def version_text() -> str:
