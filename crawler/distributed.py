@@ -73,6 +73,7 @@ DEADLINE_SLACK = 10.0       # seconds a result may take beyond its download time
 RESULTS_BATCH = 64          # results read from the stream at a time
 DISPATCH_BATCH = 256        # requests queued in one round trip at most
 WAIT_SECONDS = 1.0          # how long a blocking read waits before looking again
+FINISH_PATIENCE = 30.0      # seconds a coordinator waits for Redis to say the crawl is over
 RECONNECT_CAP = 10.0        # seconds: the longest wait between two attempts to reach Redis
 DEAD_LETTERS = 1000         # unreadable queue entries kept for inspection (`CRAWL:dead`)
 MESSAGE_CHARS = 2000        # the longest failure message that travels
@@ -1050,11 +1051,16 @@ class Coordinator:
         if self.taken_over:
             return
         status = "finished" if self.reason in FINISH_REASONS else "stopped"
+        # The workers exit when they read that the crawl is finished: Redis away at this moment is
+        # waited for (a while: the crawl is over, only this word is left to say).
+        deadline = time.monotonic() + FINISH_PATIENCE
         try:
-            ended = self.server.eval(_END, 4, self.names["owner"], self.names["state"], self.names["queue"],
-                                     self.names["results"], self.owner, status)
+            ended = patiently(f"marking the crawl {status}", lambda: self.server.eval(
+                _END, 4, self.names["owner"], self.names["state"], self.names["queue"], self.names["results"],
+                self.owner, status), stopping=lambda: time.monotonic() >= deadline)
         except Exception as error:
-            logger.warning("could not mark the crawl %s in Redis: %s", status, error)
+            logger.error("could not mark the crawl %r %s in Redis within %g s (%s): its workers go on waiting "
+                         "until a coordinator of it runs again", self.crawl, status, FINISH_PATIENCE, error)
             return
         if not ended:
             logger.warning("crawl %r belongs to another coordinator now: left as it is", self.crawl)

@@ -27,6 +27,7 @@ from crawler.environment import ENVIRONMENT_ERRORS, REASON, STAT
 from crawler.errors import environment_message
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract.inherit import Inheritance
+from crawler.options import redact
 from models import utc_now
 from output.publish import publish, recover
 from output.state import Policy, StateStore, new_run_id
@@ -102,9 +103,21 @@ def scrapy_options(crawler: Any, spider: Any) -> dict[str, Any]:
     settings = crawler.settings
     given = {name: settings[name] for name in settings
              if settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"] and name != "COLOPHON_RUN_OPTIONS"}
-    options["settings"] = {name: value if isinstance(value, str | int | float | bool) or value is None else str(value)
-                           for name, value in sorted(given.items())}
+    options["settings"] = {name: _recorded(value) for name, value in sorted(given.items())}
     return options
+
+
+def _recorded(value: Any) -> Any:
+    """A setting as a run report keeps it: a URL with its password shown as ***, a list by count and
+    digest (a start list can be a whole mirror's worth), anything else as text."""
+    if isinstance(value, str):
+        return redact(value) if "://" in value else value
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        text = "\n".join(map(str, value))
+        return {"count": len(value), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return redact(str(value))
 
 
 def _inheritable(toc: dict[str, Any]) -> dict[str, Any]:

@@ -39,33 +39,44 @@ def _counted(counter: collections.Counter[str], top: int | None = None) -> list[
     return [(label, count) for label, count in counter.most_common(top)]
 
 
-def _coverage(works: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    """How many works have each field, in the order a record gives them."""
-    checks = (
-        ("author", lambda w: (w.get("author") or {}).get("name")),
-        ("date", lambda w: (w.get("date") or {}).get("value")),
-        ("date exact to the day", lambda w: (issued(w) or {}).get("precision") == "day"),
-        ("source", lambda w: w.get("citation")),
-        ("periodical or book", lambda w: (w.get("citation") or {}).get("container_title")),
-        ("source date", lambda w: ((w.get("citation") or {}).get("date") or {}).get("value")),
-        ("transcriber", lambda w: any(c.get("role") == "transcription" for c in w.get("credits") or [])),
-        ("translator", lambda w: any(c.get("role") == "translation" for c in w.get("credits") or [])),
-        ("licence known", lambda w: (w.get("licence") or {}).get("status") not in (None, "unknown")),
-        ("series", lambda w: w.get("series")),
-        ("contents page", lambda w: w.get("part_of")),
-        ("notes", lambda w: w.get("notes")),
-        ("last updated", lambda w: w.get("last_updated")),
-    )
-    return [(label, sum(1 for work in works if test(work))) for label, test in checks]
+def _part(record: dict[str, Any], key: str) -> dict[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
 
 
-def _broken(folder: Path) -> tuple[int, list[tuple[str, list[str]]]]:
+def _credited(work: dict[str, Any], role: str) -> bool:
+    return any(isinstance(c, dict) and c.get("role") == role for c in work.get("credits") or [])
+
+
+# What field coverage counts, in the order a record gives the fields.
+COVERAGE: tuple[tuple[str, Any], ...] = (
+    ("author", lambda w: _part(w, "author").get("name")),
+    ("date", lambda w: _part(w, "date").get("value")),
+    ("date exact to the day", lambda w: (issued(w) or {}).get("precision") == "day"),
+    ("source", lambda w: w.get("citation")),
+    ("periodical or book", lambda w: _part(w, "citation").get("container_title")),
+    ("source date", lambda w: _part(_part(w, "citation"), "date").get("value")),
+    ("transcriber", lambda w: _credited(w, "transcription")),
+    ("translator", lambda w: _credited(w, "translation")),
+    ("licence known", lambda w: _part(w, "licence").get("status") not in (None, "unknown")),
+    ("series", lambda w: w.get("series")),
+    ("contents page", lambda w: w.get("part_of")),
+    ("notes", lambda w: w.get("notes")),
+    ("last updated", lambda w: w.get("last_updated")),
+)
+
+
+def _broken(folder: Path) -> tuple[int | None, list[tuple[str, list[str]]]]:
     """Links to pages that answered 404 or 410, with the pages that link to them, from the state
-    store (read only: a crawl may hold the folder meanwhile). (0, []) without a store."""
+    store (read only: a crawl may hold the folder meanwhile); their count None when there is no
+    store to read them from."""
     path = folder / "state.sqlite"
     if not path.is_file():
-        return 0, []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return None, []
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None, []
     try:
         missing = {row[0]: row[1] for row in db.execute("SELECT id, url FROM pages WHERE status = 'missing'")}
         linkers: dict[str, list[str]] = collections.defaultdict(list)
@@ -73,8 +84,8 @@ def _broken(folder: Path) -> tuple[int, list[tuple[str, list[str]]]]:
             for target in orjson.loads(links):
                 if target in missing:
                     linkers[target].append(page_id)
-    except sqlite3.DatabaseError:
-        return 0, []
+    except (sqlite3.Error, orjson.JSONDecodeError, TypeError):  # unreadable: the report says it cannot tell
+        return None, []
     finally:
         db.close()
     broken = sorted(((missing[target], sorted(pages)) for target, pages in linkers.items()),
@@ -85,16 +96,21 @@ def _broken(folder: Path) -> tuple[int, list[tuple[str, list[str]]]]:
 def gather(folder: Path) -> dict[str, Any]:
     """What the report shows, from one snapshot of the dataset (and its state store, for links)."""
     snapshot = Snapshot.open(folder)
-    works = [orjson.loads(line) for line in snapshot.lines("works.jsonl")]
-    rejects = [orjson.loads(line) for line in snapshot.lines("rejects.jsonl")]
     years: collections.Counter[str] = collections.Counter()
     decades: collections.Counter[str] = collections.Counter()
     precision: collections.Counter[str] = collections.Counter()
     authors: collections.Counter[str] = collections.Counter()
     periodicals: collections.Counter[str] = collections.Counter()
-    undated = 0
-    for work in works:
-        date = issued(work)
+    covered: collections.Counter[str] = collections.Counter()
+    undated = works = 0
+    for number, line in enumerate(snapshot.lines("works.jsonl"), start=1):  # one at a time: no text is kept
+        try:
+            work = orjson.loads(line)
+            date = issued(work)
+        except (orjson.JSONDecodeError, AttributeError, TypeError) as error:
+            raise ValueError(f"line {number} of the works is no work record ({error}); `colophon validate` "
+                             "lists what is wrong") from None
+        works += 1
         precision[(date or {}).get("precision") or "none"] += 1
         start = edtf_bounds((date or {}).get("value"))[0]
         if start:
@@ -102,10 +118,12 @@ def gather(folder: Path) -> dict[str, Any]:
             decades[start[:3] + "0s"] += 1
         else:
             undated += 1
-        authors[(work.get("author") or {}).get("name") or "(no author)"] += 1
-        container = (work.get("citation") or {}).get("container_title")
+        authors[str(_part(work, "author").get("name") or "(no author)")] += 1
+        container = _part(work, "citation").get("container_title")
         if container:
-            periodicals[container] += 1
+            periodicals[str(container)] += 1
+        covered.update(label for label, test in COVERAGE if test(work))
+    rejects = [orjson.loads(line) for line in snapshot.lines("rejects.jsonl")]
     by_code: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for reject in rejects:
         by_code[str(reject.get("code"))].append(reject)
@@ -115,7 +133,7 @@ def gather(folder: Path) -> dict[str, Any]:
     return {
         "folder": str(folder.resolve()),
         "updated": snapshot.datapackage.get("updated"),
-        "totals": {"works": len(works), "rejects": len(rejects), "indexes": sum(
+        "totals": {"works": works, "rejects": len(rejects), "indexes": sum(
             int(p.get("records") or 0) for p in snapshot.parts("indexes.jsonl")), "runs": len(runs)},
         "charts": [
             Bars("Works per year", sorted(years.items()), f"{undated} works without a date are not shown"),
@@ -124,7 +142,8 @@ def gather(folder: Path) -> dict[str, Any]:
                  "of the date each work appeared: its source's, else its own"),
             Bars(f"Authors (the {TOP} with most works)", _counted(authors, TOP)),
             Bars(f"Periodicals and books (the {TOP} with most works)", _counted(periodicals, TOP)),
-            Bars("Field coverage (works that have it)", _coverage(works), f"of {len(works)} works"),
+            Bars("Field coverage (works that have it)", [(label, covered[label]) for label, _ in COVERAGE],
+                 f"of {works} works"),
             Bars("Rejects by code", sorted(((code, len(items)) for code, items in by_code.items()),
                                            key=lambda item: -item[1])),
             Bars("Changes per run", [(str(run.get("id")), sum(int(v) for k, v in (run.get("changes") or {}).items()
@@ -139,10 +158,17 @@ def gather(folder: Path) -> dict[str, Any]:
     }
 
 
+def link(url: Any) -> str:
+    """A URL as a link target: only a web or file address (a page's text is never a script to run)."""
+    text = str(url or "")
+    return text if text.lower().startswith(("http://", "https://", "file://")) else "#"
+
+
 def render(folder: Path) -> str:
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.PackageLoader("output", "templates"),
                                      autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True,
                                      lstrip_blocks=True)
+    environment.filters["link"] = link
     return environment.get_template("report.html").render(**gather(folder))

@@ -8,9 +8,10 @@ chronological order."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import io
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ class Column:
     doc: str
 
 
+INT64 = (-(2**63), 2**63 - 1)  # what Parquet and SQLite integers hold
+
+
 def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
     def get(work: dict[str, Any]) -> Any:
         value: Any = work
@@ -39,18 +43,31 @@ def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
+def _part(*path: str) -> Callable[[dict[str, Any]], Any]:
+    """A nested object of a record, or {} where it is missing or not an object."""
+    get = _get(*path)
+
+    def part(work: dict[str, Any]) -> Any:
+        value = get(work)
+        return value if isinstance(value, dict) else {}
+    return part
+
+
+@functools.lru_cache(maxsize=65536)
 def edtf_bounds(value: str | None) -> tuple[str | None, str | None]:
     """The first and the last day an EDTF value can mean, as ISO dates (None: no value, or none the
-    edtf library reads)."""
+    edtf library reads as a real day). Remembered: a dataset's dates repeat, and a parse is slow."""
     if not value:
         return None, None
     import edtf
 
     try:
         parsed = edtf.parse_edtf(value)
-        return time.strftime("%Y-%m-%d", parsed.lower_strict()), time.strftime("%Y-%m-%d", parsed.upper_strict())
+        bounds = [dt.date(t.tm_year, t.tm_mon, t.tm_mday) for t in (parsed.lower_strict(), parsed.upper_strict())]
     except Exception:
         return None, None
+    first, last = sorted(bounds)
+    return first.isoformat(), last.isoformat()
 
 
 def _bound(date: Callable[[dict[str, Any]], Any], end: bool) -> Callable[[dict[str, Any]], str | None]:
@@ -62,12 +79,13 @@ def _bound(date: Callable[[dict[str, Any]], Any], end: bool) -> Callable[[dict[s
 
 def _year(work: dict[str, Any]) -> int | None:
     start = _bound(issued, False)(work)
-    return int(start[:4]) if start else None
+    return dt.date.fromisoformat(start).year if start else None
 
 
 def _names(role: str) -> Callable[[dict[str, Any]], str | None]:
     def names(work: dict[str, Any]) -> str | None:
-        found = [credit["name"] for credit in work.get("credits") or [] if credit.get("role") == role]
+        found = [str(credit["name"]) for credit in work.get("credits") or []
+                 if isinstance(credit, dict) and credit.get("role") == role and credit.get("name")]
         return LIST_SEPARATOR.join(dict.fromkeys(found)) or None
     return names
 
@@ -132,9 +150,31 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _typed(column: Column, value: Any) -> Any:
+    """A cell as its column's type holds it: None for what does not fit (a number no int64 holds,
+    a list where a name was expected)."""
+    if value is None:
+        return None
+    if column.type == "integer":
+        return value if isinstance(value, int) and not isinstance(value, bool) and \
+            INT64[0] <= value <= INT64[1] else None
+    if column.type == "boolean":
+        return value if isinstance(value, bool) else None
+    return value if isinstance(value, str) else None
+
+
+class UnreadableRecord(ValueError):
+    """A line of the dataset that is no work record (a dataset edited by hand: `validate` says more)."""
+
+
 def rows(works: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
-    for work in works:
-        yield [column.value(work) for column in COLUMNS]
+    for number, work in enumerate(works, start=1):
+        try:
+            yield [_typed(column, column.value(work)) for column in COLUMNS]
+        except (AttributeError, TypeError, KeyError) as error:
+            name = work.get("id") if isinstance(work, dict) else None
+            raise UnreadableRecord(f"work {name or number} is not a work record ({error}); "
+                                   "`colophon validate` lists what is wrong") from None
 
 
 def csv_chunks(works: Iterable[dict[str, Any]]) -> Iterator[bytes]:

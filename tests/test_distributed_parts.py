@@ -311,6 +311,42 @@ def test_the_crawl_is_marked_finished_only_when_its_run_ended_as_asked(server: A
     server.delete(coordinator.names["state"])
 
 
+class _Unreachable:
+    """A Redis that does not answer the first ``failures`` scripts a coordinator sends (a restart)."""
+
+    def __init__(self, server: Any, failures: int) -> None:
+        self.server, self.failures = server, failures
+
+    def eval(self, *args: Any) -> Any:
+        import redis
+
+        if self.failures:
+            self.failures -= 1
+            raise redis.ConnectionError("Connection refused")
+        return self.server.eval(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.server, name)
+
+
+def test_the_end_of_a_crawl_waits_for_a_redis_that_is_away_for_a_moment(server: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    coordinator = _coordinator(server, "away")
+    coordinator._closed(None, "finished")
+    coordinator.server = _Unreachable(server, failures=2)
+    coordinator.finish()
+    assert server.hget(coordinator.names["state"], "status") == b"finished"  # the workers read it, and exit
+    server.delete(coordinator.names["state"])
+    gone = _coordinator(server, "gone")
+    gone._closed(None, "finished")
+    gone.server = _Unreachable(server, failures=10**6)
+    monkeypatch.setattr(distributed, "FINISH_PATIENCE", 0.5)
+    started = time.monotonic()
+    gone.finish()  # gives up, and says so, instead of hanging the coordinator's exit
+    assert time.monotonic() - started < 5
+    assert server.hget(gone.names["state"], "status") != b"finished"
+
+
 def test_one_coordinator_owns_a_crawls_name(server: Any) -> None:
     claim(server, "owned", "first")
     renewing = threading.Event()

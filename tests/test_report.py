@@ -68,3 +68,18 @@ def test_a_folder_without_a_dataset_is_refused_in_one_line(tmp_path: Path) -> No
     result = run_colophon("report", str(tmp_path), "--out", str(tmp_path / "report.html"))
     assert result.returncode == 2 and "not a readable dataset folder" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "report.html").exists()
+
+
+def test_a_state_store_that_cannot_be_read_makes_broken_links_unknown_not_none(tmp_path: Path) -> None:
+    from output.report import render
+
+    site = synthetic.build(tmp_path / "site", authors=1, works=2)
+    out = tmp_path / "out"
+    with origin(site) as base:
+        assert run_colophon("crawl", base, "--out", str(out), *FAST).returncode == 0
+    assert gather(out)["broken_count"] == 2  # the two links the sample archive leads nowhere with
+    (out / "state.sqlite").write_bytes(b"not a database at all" * 100)
+    for name in ("state.sqlite-wal", "state.sqlite-shm"):
+        (out / name).unlink(missing_ok=True)
+    assert gather(out)["broken_count"] is None
+    assert "unknown: the folder's state store" in render(out)

@@ -137,3 +137,24 @@ def test_csv_has_the_declared_header_and_the_same_rows(exported: dict[str, Any])
 def test_a_binary_table_needs_a_file(exported: dict[str, Any]) -> None:
     result = run_colophon("export", str(exported["out"]), "--format", "parquet")
     assert result.returncode == 2 and "--out" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dates_no_calendar_has_and_numbers_no_int64_holds_are_empty_cells() -> None:
+    assert edtf_bounds("0500") == ("0500-01-01", "0500-12-31")  # a year before 1000, written as ISO writes it
+    assert edtf_bounds("1947-02-29") == (None, None)  # no such day
+    names = [column.name for column in COLUMNS]
+    work = _work(1, "0500", on_source=False)
+    work["citation"] = {"raw": "No. 9223372036854775808", "issue_number": 2**63, "volume_number": 7}
+    row = dict(zip(names, next(rows([work])), strict=True))
+    assert row["year"] == 500 and row["issue_number"] is None and row["volume_number"] == 7
+
+
+def test_a_scrapy_run_records_its_settings_without_secrets() -> None:
+    from crawler.run import _recorded
+
+    assert _recorded("redis://:hunter2@redis.lan:6379/0") == "redis://:***@redis.lan:6379/0"
+    import hashlib
+
+    starts = ["http://a.example/", "http://b.example/"]
+    assert _recorded(starts) == {"count": 2, "sha256": hashlib.sha256("\n".join(starts).encode()).hexdigest()}
+    assert _recorded("0") == "0" and _recorded(3) == 3

@@ -36,14 +36,18 @@ def run(args: argparse.Namespace) -> int:
     from output.atomic import atomic_file
     from output.changes import UnknownRun, changes_since, runs_after
     from output.exports import export
-    from output.snapshot import NoDataset, Snapshot
-    from output.tables import csv_chunks
+    from output.snapshot import BrokenDataset, NoDataset, Snapshot
+    from output.tables import UnreadableRecord, csv_chunks
 
     folder = Path(args.folder)
     try:
         snapshot = Snapshot.open(folder)  # one snapshot, whatever a run publishes meanwhile
     except NoDataset:
         raise UsageError(f"export: {folder} is not a dataset folder (no datapackage.json)") from None
+    except BrokenDataset as error:
+        raise UsageError(f"export: {error}") from None
+    if args.out and Path(args.out).is_dir():
+        raise UsageError(f"export: --out {args.out} is a folder; name the file to write")
     deletions: list[dict[str, Any]] = []
 
     def works() -> Iterator[dict[str, Any]]:
@@ -65,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("parquet", "sqlite"):
         if not args.out:
             raise UsageError(f"export: --format {args.format} writes a file: give it with --out")
-        _write_table(args.format, works(), Path(args.out))
+        try:
+            _write_table(args.format, works(), Path(args.out))
+        except (UnreadableRecord, orjson.JSONDecodeError) as error:
+            raise UsageError(f"export: {folder}: {error}") from None
         return _said(deletions, args.format)
     try:
         chunks = csv_chunks(works()) if args.format == "csv" else export(args.format, works(), deletions)
@@ -80,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             out.flush()
     except UnknownRun as error:
         raise UsageError(f"export: {error}") from None
+    except (UnreadableRecord, orjson.JSONDecodeError) as error:
+        raise UsageError(f"export: {folder}: {error}") from None
     return _said(deletions, args.format)
 
 

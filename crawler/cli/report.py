@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     try:
         page = render(folder)
-    except (NoDataset, BrokenDataset) as error:
+    except (NoDataset, BrokenDataset, ValueError) as error:
         raise UsageError(f"report: {folder} is not a readable dataset folder ({error})") from None
+    if Path(args.out).is_dir():
+        raise UsageError(f"report: --out {args.out} is a folder; name the file to write")
     write_bytes(Path(args.out), page.encode("utf-8"))
     print(f"colophon report: {Path(args.out).resolve()}", file=sys.stderr)
     return 0
