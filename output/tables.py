@@ -43,16 +43,6 @@ def _get(*path: str) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-def _part(*path: str) -> Callable[[dict[str, Any]], Any]:
-    """A nested object of a record, or {} where it is missing or not an object."""
-    get = _get(*path)
-
-    def part(work: dict[str, Any]) -> Any:
-        value = get(work)
-        return value if isinstance(value, dict) else {}
-    return part
-
-
 @functools.lru_cache(maxsize=65536)
 def edtf_bounds(value: str | None) -> tuple[str | None, str | None]:
     """The first and the last day an EDTF value can mean, as ISO dates (None: no value, or none the
@@ -134,9 +124,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("licence_status", "string", _get("licence", "status"), "the licence's status"),
     Column("licence_url", "string", _get("licence", "url"), "the licence's address"),
     Column("series_position", "integer", _get("series", "position"), "its number in a series"),
-    Column("series_continued", "boolean", lambda w: (w.get("series") or {}).get("continued"),
-           "to be continued"),
-    Column("series_concluded", "boolean", lambda w: (w.get("series") or {}).get("concluded"), "the last part"),
+    Column("series_continued", "boolean", _get("series", "continued"), "to be continued"),
+    Column("series_concluded", "boolean", _get("series", "concluded"), "the last part"),
     Column("series_next", "string", _get("series", "next_url"), "the next part"),
     Column("series_previous", "string", _get("series", "previous_url"), "the part before"),
     Column("part_of", "string", _get("part_of", "url"), "the contents page it belongs to"),

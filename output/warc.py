@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
+from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -83,9 +84,12 @@ def compress(data: bytes) -> bytes:
     return member
 
 
-def builder() -> WARCWriter:
+_BUILDER = RecordBuilder(warc_version=VERSION)  # keeps no state between records
+
+
+def builder() -> RecordBuilder:
     """Builds records (it writes none itself: each is written as a member of its own)."""
-    return WARCWriter(io.BytesIO(), gzip=False, warc_version=VERSION)
+    return _BUILDER
 
 
 def http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol: str) -> StatusAndHeaders:
