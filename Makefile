@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/colophon crawl --sample --out data/sample
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not corpus"
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not corpus"
 
 test-corpus: $(STAMP)
 	$(BIN)/python -m pytest -m corpus

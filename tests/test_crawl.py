@@ -18,6 +18,8 @@ import pytest
 from crawler.cli.crawl import SAMPLE
 from tests.support import REPO, origin, origin_stats, problems, read_jsonl, run_colophon
 
+pytestmark = pytest.mark.long
+
 FAST = ("--delay", "0", "--concurrency", "16", "--log-level", "ERROR")
 
 

@@ -47,7 +47,8 @@ from crawler.options import redact, run_options
 from models import OtherPage, Reject, Work
 from tests.support import REDIS_SERVER, SAMPLE, free_port, start_redis
 
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")
+pytestmark = [pytest.mark.long,
+              pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")]
 PAGE = "http://127.0.0.1:9/archive/a/work.htm"
 
 

@@ -24,6 +24,8 @@ from pydantic import ValidationError
 from models.records import Work
 from output.exports import DC, MARC, OAI_DC, export
 
+pytestmark = pytest.mark.long
+
 # Pieces an attacker puts in a field: every kind of line break, the characters XML forbids or
 # discourages, lone surrogates, and the delimiters of each format.
 HOSTILE = (

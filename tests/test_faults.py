@@ -25,6 +25,8 @@ from output.snapshot import Snapshot
 from tests import synthetic
 from tests.support import REPO, origin, problems, published, run_colophon, stable, unresolved_captures
 
+pytestmark = pytest.mark.long
+
 # Small shards: a kill inside the shard writes (publish.staging) lands between two shards' files.
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0",
         "--shard-bytes", "4096")

@@ -18,6 +18,8 @@ from output.state import Policy, RunLocked, StateStore
 from tests import synthetic
 from tests.support import REPO, origin, origin_stats, problems, read_jsonl, run_colophon, stable
 
+pytestmark = pytest.mark.long
+
 FAST = ("--delay", "0", "--concurrency", "8", "--log-level", "ERROR", "--scope", "site")
 SNAPSHOT = ("works", "indexes", "other", "rejects", "tombstones")
 

@@ -23,6 +23,8 @@ from sickle import Sickle
 from tests import synthetic
 from tests.support import REPO, origin, read_jsonl, run_colophon
 
+pytestmark = pytest.mark.long
+
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 CRAWL = ("--delay", "0", "--concurrency", "8", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 
