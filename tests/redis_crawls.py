@@ -31,7 +31,7 @@ def coordinate(redis_url: str, crawl: str, base: str, out: Path, *extra: str) ->
 def midway(base: str, before: int, requests: int) -> None:
     """Once the origin has answered ``requests`` more requests than ``before`` (within a minute)."""
     deadline = time.monotonic() + 60
-    while sum(origin_stats(base)["requests"].values()) - before < requests and time.monotonic() < deadline:
+    while requests_so_far(base) - before < requests and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
