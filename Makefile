@@ -4,8 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The extraction modules compiled by mypyc (crawler/extract/native.py), rebuilt when one changes.
+NATIVE := crawler/extract/_native/SOURCES
+# The extraction's unit tests, run a second time on the modules as Python.
+EXTRACTION_TESTS := tests/test_citation.py tests/test_credits.py tests/test_dates.py tests/test_decode.py \
+	tests/test_extract_hostile.py tests/test_golden_pages.py tests/test_header.py tests/test_navigation.py \
+	tests/test_series.py tests/test_text.py tests/test_vocab.py tests/test_components.py
 
-.PHONY: run test test-corpus bench clean
+.PHONY: run test test-corpus bench native clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +19,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(NATIVE): $(STAMP) $(wildcard crawler/extract/*.py)
+	$(BIN)/python crawler/extract/native.py
+
+native: $(NATIVE)
+
+run: $(STAMP) $(NATIVE)
 	$(BIN)/colophon crawl --sample --out data/sample
 
-test: $(STAMP)
+test: $(STAMP) $(NATIVE)
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not corpus"
+	COLOPHON_EXTRACT_BUILD=python $(BIN)/python -m pytest -q -n 3 -m "not corpus" $(EXTRACTION_TESTS)
 
-test-corpus: $(STAMP)
+test-corpus: $(STAMP) $(NATIVE)
 	$(BIN)/python -m pytest -m corpus
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(BIN)/python benchmarks/extract.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache crawler/extract/_native

@@ -8,6 +8,9 @@ measures one pass over pages never read before, as a crawl reads them.
     .venv/bin/python benchmarks/extract.py [--rounds 5] [--peer-pages 200]
 
 Targets: at least 1,000 pages/s over the whole corpus and at least 0.12 of the lxml parse floor.
+It measures the build of the extraction modules in use: the compiled one (`make native`) when it is
+current, written to results/extract.json; with COLOPHON_EXTRACT_BUILD=python the modules read as
+Python, written to results/extract-python.json.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable
 
 from _corpus import ROOT, corpus, corpus_pages
 
-from crawler.extract import Catalogue, harvest
+from crawler.extract import NATIVE, Catalogue, harvest
 from crawler.extract.memo import forget
 
 Pages = list[tuple[str, bytes]]
@@ -109,11 +112,13 @@ def main() -> None:
         "speedup_vs_trafilatura": statistics.median(m["colophon_sample"] / m["trafilatura_sample"] for m in rounds),
         "targets": {"colophon_all_pages_per_s": 1000, "share_of_lxml_floor": 0.12},
         "per_round": rounds,
+        "build": "native" if NATIVE else "python",
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    out = ROOT / "benchmarks" / "results" / "extract.json"
+    out = ROOT / "benchmarks" / "results" / ("extract.json" if NATIVE else "extract-python.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"extraction modules: {results['build']}")
     print(f"pages: {len(everything)}; {args.rounds} alternated rounds; trafilatura on {len(samples[0])} unseen "
           "pages a round, caches cleared")
     print(f"  colophon, all pages    {results['colophon_all_pages_per_s']:8.0f} pages/s   (target >= 1000)")

@@ -155,18 +155,28 @@ def test_text_after_the_document_end_is_read() -> None:
     assert record.text.endswith("Last words.")
 
 
-def test_body_lost_when_the_fallback_cannot_recover(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(document_module, "flatten", lambda document, depth: document)
-    body = f"<html><body><h1>A Page</h1><p>First.</p></body></html><p>{PROSE}</p>".encode()
-    record = _harvest(body).record
-    assert isinstance(record, Reject)
-    assert (record.stage, record.code) == ("extract", "body_lost")
-    assert "characters of text" in record.message
+def test_body_lost_when_a_read_keeps_too_little() -> None:
+    # What parse_page checks of each read, the fallback's included: no page of HTML is known that
+    # the flattened read loses too, so the check and its error are exercised on a read that lost
+    # its body (a nest past the first parser's 256 levels, read without the fallback).
+    text = ("<html><body><h1>A Page</h1><p>First.</p>" + "".join(f"<x{i}>" for i in range(300))
+            + f"<p>{PROSE}</p></body></html>")
+    read = document_module._read(text, document_module._PARSER)
+    assert document_module._lost(text, read)
+    error = document_module.body_lost(text, read)
+    assert error.code == "body_lost"
+    assert re.fullmatch(r"the parsed page keeps \d+ of the \d+ characters of text the document holds",
+                        error.message)
+    # The fallback reads it all (300 levels are within WALK_MAX_DEPTH).
+    record = _harvest(text.encode()).record
+    assert isinstance(record, Work), record
+    assert record.text.endswith(PROSE.strip())
 
 
-def test_distinct_elements_nested_past_the_walk_are_too_deep() -> None:
-    # No element repeats, so flattening cannot unwrap the nest: deeper than the tree walk can go.
-    body = ("<html><body><h1>A Deep Page</h1>" + "".join(f"<x{i}>" for i in range(100_000))
+@pytest.mark.parametrize("levels", [600, 100_000])
+def test_distinct_elements_nested_past_the_walk_are_too_deep(levels: int) -> None:
+    # No element repeats, so flattening cannot unwrap the nest: deeper than the tree walk goes.
+    body = ("<html><body><h1>A Deep Page</h1>" + "".join(f"<x{i}>" for i in range(levels))
             + f"<p>{PROSE}</p></body></html>").encode()
     result = _harvest(body)
     assert isinstance(result.record, Reject)

@@ -6,6 +6,7 @@ options it was given, and the deployment leaves nothing behind in the checkout."
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,11 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         "[scrapyd]\nbind_address = 127.0.0.1\n"
         f"http_port = {port}\neggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\n"
         f"items_dir =\ndbs_dir = {home / 'dbs'}\nmax_proc = 1\npoll_interval = 0.2\n")
-    process = subprocess.Popen([str(SCRAPYD)], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A deployed egg carries the extraction's sources, not their compiled build: its jobs read them as
+    # Python, whatever build the tests themselves require.
+    env = {name: value for name, value in os.environ.items() if name != "COLOPHON_EXTRACT_BUILD"}
+    process = subprocess.Popen([str(SCRAPYD)], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=env)
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30
     while True:

@@ -7,16 +7,25 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from crawler.extract.catalogue import Catalogue
-from crawler.extract.document import ExtractError, Page, parse_page
-from crawler.extract.navigation import page_links
-from crawler.extract.record import EXTRACTOR_VERSION, Fetch, extract_page
+from crawler.extract.native import native_path
 from models import Index, OtherPage, Reject, Work, utc_now
+
+# The compiled build of the modules below, when it is there and current (see native), before their sources.
+__path__[:0] = native_path()
+
+from crawler.extract import document  # noqa: E402
+from crawler.extract.catalogue import Catalogue  # noqa: E402
+from crawler.extract.document import TOO_DEEP, ExtractError, Page, parse_page  # noqa: E402
+from crawler.extract.navigation import page_links  # noqa: E402
+from crawler.extract.record import EXTRACTOR_VERSION, Fetch, extract_page  # noqa: E402
 
 Record = Work | Index | OtherPage
 
-__all__ = ["EXTRACTOR_VERSION", "Catalogue", "ExtractError", "Fetch", "Harvest", "Record", "harvest",
+__all__ = ["EXTRACTOR_VERSION", "NATIVE", "Catalogue", "ExtractError", "Fetch", "Harvest", "Record", "harvest",
            "harvest_links", "harvest_page"]
+
+NATIVE = not (document.__file__ or "").endswith(".py")
+"""True when the compiled build is in use."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,9 @@ def _harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None, f
         where = ".".join(str(part) for part in first["loc"])
         record = _reject(url, "validate", first["type"].replace("-", "_"), f"{where}: {first['msg']}", fetch)
     except RecursionError:
-        # Flattening unwraps nests of repeated elements only: a nest of distinct ones reaches the
-        # fallback parse's 2048 levels, deeper than the walks over the tree can recurse.
-        record = _reject(url, "extract", "too_deep", "the page nests elements too deeply to read", fetch)
+        # A walk over the tree deeper than the stack allows (WALK_MAX_DEPTH keeps them well short of
+        # that when the walk starts from a shallow stack).
+        record = _reject(url, "extract", "too_deep", TOO_DEEP, fetch)
     return Harvest(record, links, page.removed_characters if page is not None else 0)
 
 

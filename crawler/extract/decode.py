@@ -72,7 +72,7 @@ def decode_html(body: bytes, header_charset: str | None = None) -> tuple[str, st
 
 # Characters XML 1.0 cannot carry: C0 controls but TAB, LF and CR; DEL; the C1 controls (never
 # text here: the decoder turns cp1252's undefined bytes into them); U+FFFE, U+FFFF; lone surrogates.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _ASCII_FORBIDDEN = tuple(map(chr, (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)))
 _SINGLE_FORBIDDEN = _ASCII_FORBIDDEN + tuple(map(chr, (*range(0x80, 0xA0), 0xFFFE, 0xFFFF)))
 # Numeric character references the parser would turn into one of them: code points below U+00A0

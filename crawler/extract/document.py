@@ -34,12 +34,16 @@ from crawler.extract.vocab import (
     TAG,
     UTF16_BOMS,
     VOID_ELEMENTS,
+    WALK_MAX_DEPTH,
     XML_DECLARATION,
 )
 
 Element: TypeAlias = etree._Element  # an element of the parsed tree
 
 _NO_CLASSES: frozenset[str] = frozenset()
+
+
+TOO_DEEP = "the page nests elements too deeply to read"
 
 
 class ExtractError(Exception):
@@ -185,10 +189,9 @@ def parse_page(body: bytes, url: str, page_id: str, charset: str | None = None) 
     if _lost(text, read):
         # The parser stopped early: read the document again flattened (see flatten), with no limit
         # on the size of a text node.
-        read = _read(flatten(text, FLATTEN_DEPTH), etree.HTMLParser(huge_tree=True))
+        read = _read(flatten(text, FLATTEN_DEPTH), etree.HTMLParser(huge_tree=True), deep=True)
         if _lost(text, read):
-            raise ExtractError("body_lost", f"the parsed page keeps {text_size(raw_text(read.tree))} of the "
-                               f"{document_text_size(text)} characters of text the document holds")
+            raise body_lost(text, read)
     title = next(read.tree.iter("title"), None)
     return Page(
         id=page_id,
@@ -222,14 +225,23 @@ class _Read:
     images: int
 
 
-def _read(text: str, parser: etree.HTMLParser) -> _Read:
-    """The document's tree (scripts, styles and comments removed), its body, its blocks and links."""
+def body_lost(text: str, read: _Read) -> ExtractError:
+    """The error of a page whose parse kept too little of the document's text."""
+    return ExtractError("body_lost", f"the parsed page keeps {text_size(raw_text(read.tree))} of the "
+                        f"{document_text_size(text)} characters of text the document holds")
+
+
+def _read(text: str, parser: etree.HTMLParser, deep: bool = False) -> _Read:
+    """The document's tree (scripts, styles and comments removed), its body, its blocks and links.
+    ``deep``: the parser may nest past what the walks read (see WALK_MAX_DEPTH), which is checked."""
     try:
         tree = etree.fromstring(text, parser)
     except (etree.ParserError, ValueError) as error:
         raise ExtractError("parse_error", f"the HTML could not be parsed: {error}") from error
     if tree is None:
         raise ExtractError("parse_error", "the HTML could not be parsed: Document is empty")
+    if deep and _depth(tree) > WALK_MAX_DEPTH:
+        raise ExtractError("too_deep", TOO_DEEP)
     etree.strip_elements(tree, *STRIPPED_ELEMENTS, etree.Comment, with_tail=False)
     body = next(tree.iterchildren("body"), None)  # as find("body") reads it, without compiling a path
     if body is None:
@@ -270,6 +282,18 @@ def _read(text: str, parser: etree.HTMLParser) -> _Read:
     for block, inside in held.items():
         block.anchors = inside
     return _Read(tree, body, blocks, anchors, references, images)
+
+
+def _depth(tree: Element) -> int:
+    """How many levels the tree nests, walked without recursion."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _visit(el: Element, holders: set[Element], out: list[Block]) -> bool:

@@ -32,6 +32,12 @@ class Fetch:
     charset: str | None = None
     fetched_from: str | None = None  # where the bytes came from, when it is not the page's url
 
+    def __reduce__(self) -> tuple[type[Fetch], tuple[str, int | None, str | None, str | None, str | None, str | None]]:
+        # Pickled by its fields (to the extraction processes): a compiled frozen dataclass cannot be
+        # unpickled attribute by attribute.
+        return Fetch, (self.fetched_at, self.http_status, self.etag, self.last_modified, self.charset,
+                       self.fetched_from)
+
 
 def extract(body: bytes, url: str, page_id: str, catalogue: Catalogue | None = None,
             fetch: Fetch | None = None) -> Work | Index | OtherPage:

@@ -47,6 +47,10 @@ BODY_LOST_SHARE = 0.25
 # The fallback for such a page reads it again flattened: past this many open elements (the parser
 # stops at 256), an element opened inside another of its own name is unwrapped, its content kept.
 FLATTEN_DEPTH = 128
+# A page still nested deeper than this once read again (the fallback's parser goes to 2048 levels:
+# a nest of distinct elements, which flattening leaves) is too deep to read: the walks over the
+# tree recurse once a level.
+WALK_MAX_DEPTH = 512
 # The document read as markup, without the parser (to measure its text, and to flatten it).
 # Text outside the markup: comments, scripts, styles and tags aside ("a < b" is text, not a tag).
 MARKUP = re.compile(
