@@ -16,6 +16,7 @@ Python, written to results/extract-python.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import platform
 import statistics
@@ -76,7 +77,10 @@ def main() -> None:
 
         def peer_unseen(sample: Pages = sample) -> float:
             reset_caches()
-            return _rate(sample, peer)
+            try:
+                return _rate(sample, peer)
+            finally:
+                reset_caches()  # nothing of its caches left behind for the next contender
 
         def colophon_sample(sample: Pages = sample) -> float:
             forget()
@@ -93,6 +97,7 @@ def main() -> None:
             ("trafilatura_sample", peer_unseen),
         ]
         for name, run in contenders[r % len(contenders):] + contenders[: r % len(contenders)]:
+            gc.collect()  # each contender starts with no garbage of another's to collect
             measured[name] = run()
         rounds.append(measured)
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in measured.items()), flush=True)
