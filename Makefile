@@ -4,8 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The extraction modules compiled by mypyc (crawler/extract/native.py), rebuilt when one changes.
-NATIVE := crawler/extract/_native/SOURCES
 # The extraction's unit tests, run a second time on the modules as Python.
 EXTRACTION_TESTS := tests/test_citation.py tests/test_credits.py tests/test_dates.py tests/test_decode.py \
 	tests/test_extract_hostile.py tests/test_golden_pages.py tests/test_header.py tests/test_navigation.py \
@@ -19,23 +17,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-$(NATIVE): $(STAMP) $(wildcard crawler/extract/*.py)
+# Always run: it compiles only when the build is not of the sources as they are (see native.py).
+native: $(STAMP)
 	$(BIN)/python crawler/extract/native.py
 
-native: $(NATIVE)
-
-run: $(STAMP) $(NATIVE)
+run: $(STAMP) native
 	$(BIN)/colophon crawl --sample --out data/sample
 
-test: $(STAMP) $(NATIVE)
+test: $(STAMP) native
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -m "not corpus"
 	COLOPHON_EXTRACT_BUILD=python $(BIN)/python -m pytest -q -n 3 -m "not corpus" $(EXTRACTION_TESTS)
 
-test-corpus: $(STAMP) $(NATIVE)
+test-corpus: $(STAMP) native
 	$(BIN)/python -m pytest -m corpus
 
-bench: $(STAMP) $(NATIVE)
+bench: $(STAMP) native
 	$(BIN)/python benchmarks/extract.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache crawler/extract/_native
+	rm -rf $(VENV) data .pytest_cache crawler/extract/_native crawler/extract/_native.*

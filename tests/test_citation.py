@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lxml import html
 
-from crawler.extract.citation import first_sentence, is_source_statement, parse_citation
+from crawler.extract.citation import first_sentence, is_source_statement, number_of, parse_citation
 from crawler.extract.colophon import read_colophon
 
 CITATIONS: list[tuple[str, str, list[str], dict[str, Any]]] = [
@@ -92,3 +92,19 @@ def test_a_source_sentence_is_a_citation() -> None:
                          'Archive.</p>')
     assert citation is not None
     assert (citation["container_title"], citation["issue"], citation["pages"]) == ("Socialist Review", "41", "32–33")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("22", 22), ("XIV", 14), ("x", 10), ("٣", 3),  # Arabic-Indic three: a decimal digit
+    ("²", None),  # a superscript is a digit, not a decimal one: int() cannot read it
+    ("1" * 9, 111_111_111), ("1" * 10, None), ("1" * 5000, None),  # no volume has ten digits
+    ("", None), (None, None), ("IIII", None), ("12a", None),
+])
+def test_number_of(text: str | None, expected: int | None) -> None:
+    assert number_of(text) == expected
+
+
+def test_a_volume_of_thousands_of_digits_is_no_number() -> None:
+    citation = parse_citation(f"The Militant, Vol. {'9' * 5000} No. 2, 12 May 1934", [], None, "en")
+    assert citation.volume_number is None
+    assert citation.issue_number == 2

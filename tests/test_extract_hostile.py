@@ -275,3 +275,15 @@ def test_contents_pages_skip_unreadable_entries(bad: str) -> None:
     assert [entry.url for entry in record.entries] == [
         BASE + "archive/baker/1943/xx/war.htm", BASE + "archive/baker/1944/02/jail.htm",
         BASE + "archive/baker/1944/03/out.htm"]
+
+
+def test_a_volume_number_of_thousands_of_digits_is_read_as_no_number() -> None:
+    # int() refuses more than 4,300 digits: the page is still read, its volume no number.
+    body = ("<html><head><title>A Work</title></head><body><h1>A Work</h1><p class='information'>"
+            f"<span class='info'>Source:</span> The Militant, Vol. {'9' * 5000} No. 2, 12 May 1934</p>"
+            f"<p>{PROSE}</p></body></html>").encode()
+    record = _harvest(body).record
+    assert isinstance(record, Work), record
+    assert record.citation is not None
+    assert record.citation.volume_number is None
+    assert record.citation.issue_number == 2

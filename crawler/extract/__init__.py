@@ -49,6 +49,8 @@ def _harvest(body: bytes, url: str, page_id: str, catalogue: Catalogue | None, f
              with_links: bool) -> Harvest:
     """harvest_page, the links gathered only when ``with_links`` (a caller of harvest never reads them)."""
     fetch = fetch or Fetch()
+    if not isinstance(body, bytes):  # a bytearray or memoryview: the compiled modules take bytes only
+        body = bytes(body)
     page: Page | None = None
     links: list[str] = []
     try:

@@ -24,6 +24,7 @@ from crawler.extract.vocab import (
     CONTAINER_MAX_CHARS,
     FIGURES_AND_MARKS,
     NOT_CONTAINER,
+    NUMBER_MAX_DIGITS,
     NUMERAL_OR_INITIALS,
     PUBLICATION_HINT,
     SENTENCE_STOP,
@@ -41,8 +42,8 @@ def number_of(text: str | None) -> int | None:
     """'22' -> 22, 'X' -> 10; None for anything else."""
     if not text:
         return None
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():  # (not isdigit: a superscript "²" is a digit int() cannot read)
+        return int(text) if len(text) <= NUMBER_MAX_DIGITS else None
     try:
         return int(roman.fromRoman(text.upper()))
     except (roman.InvalidRomanNumeralError, ValueError):

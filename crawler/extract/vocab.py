@@ -527,6 +527,9 @@ ROLE_HINT = re.compile(
 )
 
 # --- citation (citation.py) -----------------------------------------------------------------------
+# A volume or issue number longer than this is no number of a volume or issue (and no int() of a
+# few thousand digits is asked for).
+NUMBER_MAX_DIGITS = 9
 # The words that open a source statement; what follows them is the source.
 CITATION_PREFIX = re.compile(
     r"^\s*(?:from|source\s*:|originally (?:published )?(?:in|as)|first published in|published in|"
