@@ -74,6 +74,7 @@ RESULTS_BATCH = 64          # results read from the stream at a time
 DISPATCH_BATCH = 256        # requests queued in one round trip at most
 WAIT_SECONDS = 1.0          # how long a blocking read waits before looking again
 FINISH_PATIENCE = 30.0      # seconds a coordinator waits for Redis to say the crawl is over
+STOP_PATIENCE = 5.0         # ... to say it stopped (the workers wait for the next coordinator either way)
 RECONNECT_CAP = 10.0        # seconds: the longest wait between two attempts to reach Redis
 DEAD_LETTERS = 1000         # unreadable queue entries kept for inspection (`CRAWL:dead`)
 MESSAGE_CHARS = 2000        # the longest failure message that travels
@@ -1052,18 +1053,57 @@ class Coordinator:
             return
         status = "finished" if self.reason in FINISH_REASONS else "stopped"
         # The workers exit when they read that the crawl is finished: Redis away at this moment is
-        # waited for (a while: the crawl is over, only this word is left to say).
-        deadline = time.monotonic() + FINISH_PATIENCE
+        # waited for (a while: the crawl is over, only this word is left to say). A crawl that
+        # stopped is waited for briefly: its workers wait for the next coordinator whatever Redis
+        # says. A Ctrl-C or SIGTERM during the wait ends it at once.
+        patience = FINISH_PATIENCE if status == "finished" else STOP_PATIENCE
+        deadline = time.monotonic() + patience
         try:
-            ended = patiently(f"marking the crawl {status}", lambda: self.server.eval(
-                _END, 4, self.names["owner"], self.names["state"], self.names["queue"], self.names["results"],
-                self.owner, status), stopping=lambda: time.monotonic() >= deadline)
+            with _stop_now_on_signal():
+                ended = patiently(f"marking the crawl {status}", lambda: self.server.eval(
+                    _END, 4, self.names["owner"], self.names["state"], self.names["queue"], self.names["results"],
+                    self.owner, status), stopping=lambda: time.monotonic() >= deadline)
+        except _StopNow:
+            logger.error("stopped before Redis could be told the crawl %r %s: its workers go on waiting until a "
+                         "coordinator of it runs again", self.crawl, status)
+            return
         except Exception as error:
             logger.error("could not mark the crawl %r %s in Redis within %g s (%s): its workers go on waiting "
-                         "until a coordinator of it runs again", self.crawl, status, FINISH_PATIENCE, error)
+                         "until a coordinator of it runs again", self.crawl, status, patience, error)
             return
         if not ended:
             logger.warning("crawl %r belongs to another coordinator now: left as it is", self.crawl)
+
+
+class _StopNow(BaseException):
+    """A Ctrl-C or SIGTERM while the coordinator waits for Redis at its end: the wait is over (not an
+    Exception, so that no handler on the way takes it for a failure of Redis)."""
+
+
+@contextlib.contextmanager
+def _stop_now_on_signal() -> Any:
+    """For the block, a Ctrl-C or SIGTERM ends it at once (with _StopNow), after the handler that was
+    in place has had it (Scrapy's stop now). Outside the main thread, signals are not this code's."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop_now(number: int, frame: Any) -> None:
+        handler = previous[number]
+        if callable(handler):
+            handler(number, frame)
+        raise _StopNow()
+
+    for number in previous:
+        signal.signal(number, stop_now)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _call_from_thread(function: Callable[..., Any], *args: Any) -> None:

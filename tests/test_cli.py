@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,8 +123,9 @@ def test_a_local_folder_is_crawled_without_pauses_and_a_site_with_them(tmp_path:
     assert slow.returncode in (0, 1) and recorded_delay(tmp_path / "asked") == 0.01  # what was asked stands
 
 
-def test_ctrl_c_is_answered_at_once(tmp_path: Path) -> None:
-    import signal
+@contextlib.contextmanager
+def _crawling(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A polite crawl of a small site of its own, once it has made three requests."""
     import time
 
     from tests import synthetic
@@ -136,11 +139,33 @@ def test_ctrl_c_is_answered_at_once(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while sum(origin_stats(base)["requests"].values()) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
+        yield crawl
+
+
+def test_ctrl_c_is_answered_at_once(tmp_path: Path) -> None:
+    import signal
+
+    with _crawling(tmp_path) as crawl:
         crawl.send_signal(signal.SIGINT)
         stdout, stderr = crawl.communicate(timeout=120)
     assert crawl.returncode == 4, stdout + stderr
     assert "colophon: stopping: finishing the pages in flight (Ctrl-C again to stop now" in stderr
     assert "Crawl interrupted" in stdout
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_run_is_interrupted(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    with _crawling(tmp_path) as crawl:
+        crawl.send_signal(signal.SIGINT)
+        time.sleep(0.1)
+        crawl.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        stdout, stderr = crawl.communicate(timeout=120)
+    assert time.monotonic() - stopped < 10
+    assert crawl.returncode == 4, stdout + stderr
+    assert "Crawl interrupted: the run will resume" in stdout and "crawl failed" not in stdout
 
 
 def test_every_subcommand_has_help() -> None:

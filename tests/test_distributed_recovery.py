@@ -150,3 +150,43 @@ def test_an_interrupted_coordinator_leaves_the_workers_waiting_for_the_next(
     assert "resumed" in stdout
     assert [code for code, _ in ended(workers)] == [0, 0]
     assert published(out) == crawled_site["published"]
+
+
+@pytest.mark.parametrize("presses", ["once", "twice at once", "again while it waits"])
+def test_a_coordinator_stopped_while_redis_is_away_stops_within_seconds(
+        crawled_site: dict[str, Any], tmp_path: Path, presses: str) -> None:
+    """Ctrl-C with Redis gone: the word "stopped" is waited for STOP_PATIENCE (5 s), not the 30 s a
+    finished crawl's is; a second Ctrl-C stops it now, whenever it comes; the run is interrupted
+    (exit 4, resumed next time), never a failure."""
+    base, port = crawled_site["base"], free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = start_redis(tmp_path, port)
+    coordinator = coordinate(url, "away", base, tmp_path / "out", "--delay", "0.2")
+    try:
+        deadline = time.monotonic() + 30
+        while crawl_state(url, "away").get(b"status") != b"running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+    finally:
+        server.kill()
+        server.wait()
+    time.sleep(0.5)
+    coordinator.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    if presses == "twice at once":
+        time.sleep(0.1)
+        coordinator.send_signal(signal.SIGINT)
+    elif presses == "again while it waits":
+        time.sleep(2.5)  # the engine has stopped: the coordinator waits for Redis to take its last word
+        coordinator.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+    stdout, stderr = coordinator.communicate(timeout=120)
+    took = time.monotonic() - stopped
+    assert coordinator.returncode == 4, stdout + stderr
+    assert "Crawl interrupted" in stdout and "crawl failed" not in stdout
+    assert "Traceback" not in stderr
+    assert took < (3 if presses == "again while it waits" else 12), (took, stderr)
+    if presses == "again while it waits":
+        assert "stopped before Redis could be told the crawl 'away' stopped" in stderr
+    else:
+        assert "could not mark the crawl 'away' stopped in Redis within 5 s" in stderr

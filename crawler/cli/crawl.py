@@ -79,9 +79,13 @@ def _without_traceback(record: logging.LogRecord) -> bool:
     return True
 
 
+_SIGNALLED: list[int] = []  # the signals this process was stopped by (see _acknowledge_signals)
+
+
 def _acknowledge_signals() -> None:
     """The first Ctrl-C (or SIGTERM) is answered at once, on stderr, before Scrapy's graceful stop
-    (which installs its own handler for the second one, the stop now)."""
+    (which installs its own handler for the second one, the stop now), and noted: a crawl stopped
+    now, before its run could record how it ended, was interrupted, not failed."""
     import signal
 
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -92,6 +96,7 @@ def _acknowledge_signals() -> None:
         def acknowledge(signum: int, frame: Any, graceful: Any = graceful) -> None:
             print("colophon: stopping: finishing the pages in flight (Ctrl-C again to stop now; the next run "
                   "resumes)", file=sys.stderr, flush=True)
+            _SIGNALLED.append(signum)
             graceful(signum, frame)
 
         signal.signal(number, acknowledge)
@@ -139,9 +144,12 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
     running.callWhenRunning(lambda: running.callLater(0, _acknowledge_signals))
     process.start()
     try:
-        return dict(crawler.stats.get_stats())
+        stats = dict(crawler.stats.get_stats())
     except RuntimeError:  # the crawl never started (its error is in the log)
-        return {}
+        stats = {}
+    if _SIGNALLED:
+        stats["colophon/signalled"] = True
+    return stats
 
 
 def run(args: argparse.Namespace) -> int:
@@ -254,8 +262,9 @@ def summarise(stats: dict[str, Any], out: Path) -> int:
         print(f"colophon: error: {stats['colophon/environment_error']}", file=sys.stderr)
         print(f"Crawl stopped: the run will resume on the next run on {out.resolve()}")
         return EXIT_ENVIRONMENT
-    if run.get("interrupted") or (not run and reason == "shutdown"):
-        print(f"Crawl interrupted: run {run.get('id', '')} will resume on the next run on {out.resolve()}")
+    if run.get("interrupted") or (not run and (reason == "shutdown" or stats.get("colophon/signalled"))):
+        which = f"run {run['id']}" if run.get("id") else "the run"
+        print(f"Crawl interrupted: {which} will resume on the next run on {out.resolve()}")
         return EXIT_INTERRUPTED
     counts = run.get("counts", {})
     changes = run.get("changes", {})
