@@ -23,12 +23,9 @@ import sys
 if __name__ == "__main__":
     del sys.path[0]  # this folder, put first by running the file: its modules are not top-level ones
 
-import fcntl
 import hashlib
 import os
-import shutil
-import sysconfig
-import tempfile
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -38,29 +35,32 @@ MANIFEST = "SOURCES"
 CHOICE = "COLOPHON_EXTRACT_BUILD"
 GROUP = "crawler.extract._native"  # the shared library of the compiled modules: _native__mypyc
 _NOT_COMPILED = frozenset({"__init__.py", "native.py"})
-_EXTENSION = str(sysconfig.get_config_var("EXT_SUFFIX"))
+_EXTENSION = EXTENSION_SUFFIXES[0]  # this interpreter's own: ".cpython-311-x86_64-linux-gnu.so"
+
+
+def _modules(folder: Path) -> list[Path]:
+    """The Python modules in ``folder``, in order (not an editor's lock file, `.#name.py`)."""
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("."))
 
 
 def compiled_sources(root: Path = ROOT) -> list[Path]:
     """The modules the compiled build holds: the package's, but its loader and this module."""
-    return sorted(p for p in (root / "crawler" / "extract").glob("*.py")
-                  if p.name not in _NOT_COMPILED and not p.name.startswith("."))
+    return [p for p in _modules(root / "crawler" / "extract") if p.name not in _NOT_COMPILED]
 
 
 def _inputs(root: Path) -> list[Path]:
     """Every file a build depends on, under ``root``."""
-    def modules(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.glob("*.py") if not p.name.startswith("."))  # (not an editor's lock file)
-
-    return [root / "pyproject.toml", root / "crawler" / "__init__.py", *modules(root / "crawler" / "extract"),
-            *modules(root / "models")]
+    return [root / "pyproject.toml", root / "crawler" / "__init__.py", *_modules(root / "crawler" / "extract"),
+            *_modules(root / "models")]
 
 
 def manifest(root: Path = ROOT) -> str:
     """What a build is of: the interpreter, mypy, each input's sha256, and the modules it holds."""
+    from importlib import metadata  # (already imported by pydantic; importing mypy itself costs 15 ms)
+
     try:
-        from mypy.version import __version__ as mypy_version
-    except ImportError:  # no mypy, no build to have been made by it
+        mypy_version = metadata.version("mypy")
+    except metadata.PackageNotFoundError:  # no mypy, no build to have been made by it
         mypy_version = "none"
     lines = [f"python {sys.implementation.cache_tag} {_EXTENSION}", f"mypy {mypy_version}"]
     lines += [f"input {hashlib.sha256(p.read_bytes()).hexdigest()} {p.relative_to(root).as_posix()}"
@@ -99,6 +99,10 @@ def native_path() -> list[str]:
 def build() -> bool:
     """Compile the sources into BUILD, replacing the build that was there once the new one is whole;
     False when the build there is current already. One build at a time (a lock beside BUILD)."""
+    import fcntl  # (what only a build needs is imported here: every import of the package reads this module)
+    import shutil
+    import tempfile
+
     with open(PACKAGE / "_native.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _current():
@@ -113,16 +117,19 @@ def build() -> bool:
             _compile(copy, Path(work, "lib"), Path(work, "tmp"))
             built = Path(work, "lib", "crawler", "extract")
             (built / MANIFEST).write_text(stamp, encoding="utf-8")
+            for left in PACKAGE.glob("_native.*"):  # what a build killed midway left (the lock is a file)
+                if left.is_dir():
+                    shutil.rmtree(left, ignore_errors=True)
             staged = Path(tempfile.mkdtemp(prefix="_native.", dir=PACKAGE))
+            retired = PACKAGE / f"_native.old.{os.getpid()}"
             try:
                 shutil.copytree(built, staged, dirs_exist_ok=True)
-                retired = PACKAGE / f"_native.old.{os.getpid()}"
                 if BUILD.exists():
                     BUILD.rename(retired)
                 staged.rename(BUILD)
             finally:
                 shutil.rmtree(staged, ignore_errors=True)
-                shutil.rmtree(PACKAGE / f"_native.old.{os.getpid()}", ignore_errors=True)
+                shutil.rmtree(retired, ignore_errors=True)
         return True
 
 
