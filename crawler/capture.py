@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import http
-import io
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,25 +26,21 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import canonicalize_url
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.utils import Digester
 
 from crawler.environment import ENVIRONMENT_ERRORS, stop_for_environment
 from crawler.failures import CaptureUnreadable, NotCaptured, TooLarge
 from crawler.urls import INDEX_PAGES
 from output.warc import (
-    IDENTICAL,
-    NOT_MODIFIED,
     Capture,
     CaptureTooLarge,
     Entry,
+    Exchange,
+    Records,
     Stored,
     UnreadableCapture,
     WriterClosed,
-    builder,
-    http_headers,
+    exchange_records,
     read_stored,
-    record_bytes,
     scan,
 )
 
@@ -56,13 +51,6 @@ logger = logging.getLogger(__name__)
 
 WARC_META = "colophon_warc"      # request meta: where the response is kept ({file, offset})
 REPLAYED = "colophon_replayed"   # request meta: the response came from a WARC file, not the network
-
-
-def payload_digest(body: bytes) -> str:
-    """A payload's digest as warcio writes WARC-Payload-Digest (sha1, base32)."""
-    digester = Digester("sha1")
-    digester.update(body)
-    return str(digester)
 
 
 def _text(value: bytes) -> str:
@@ -96,7 +84,9 @@ def _reason(status: int) -> str:
 
 
 class WarcMiddleware:
-    """Writes what the crawl fetched into the run's WARC files (crawler.run.CrawlRun.warc)."""
+    """Writes what the crawl fetched into the run's WARC files (crawler.run.CrawlRun.warc). The
+    records are built where the spider reads its pages (its extraction processes, when it has them:
+    crawler.harvesters), and written here, in the crawl's order, by its one writer."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -109,13 +99,17 @@ class WarcMiddleware:
     def process_request(self, request: Request, spider: Any = None) -> None:
         request.meta.pop(WARC_META, None)  # a redirect hop's location is not its target's
 
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        run = getattr(self.crawler.spider, "run", None)
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        crawling = self.crawler.spider
+        run = getattr(crawling, "run", None)
         writer = getattr(run, "warc", None)
         if run is None or writer is None or request.meta.get(REPLAYED):
             return response
+        exchange = _exchange(request, response, run.state.capture(response.url))
+        harvester = getattr(crawling, "harvester", None)
+        records = exchange_records(exchange) if harvester is None else await harvester.capture(exchange)
         try:
-            location = self._write(run, request, response)
+            location = self._store(run, exchange, records)
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)
             return response
@@ -125,74 +119,39 @@ class WarcMiddleware:
             request.meta[WARC_META] = location
         return response
 
-    def _write(self, run: Any, request: Request, response: Response) -> dict[str, Any] | None:
-        """The response's records, written; where the response is kept (None: a response that is no
-        page's capture)."""
-        url, status, body = response.url, response.status, response.body
-        state = run.state
-        known = state.capture(url)
-        digest = payload_digest(body)
-        if url.startswith("file:"):
-            if status != 200:
-                return None
-            if known is not None and known.digest == digest:
-                return {"file": known.file, "offset": known.offset}  # the file as it was last read
-            content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
-            record = builder().create_warc_record(
-                url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type=content_type,
-                warc_headers_dict={"WARC-Payload-Digest": digest})
-            file, (offset,) = self._append(run, [record])
-            self.stats.inc_value("colophon/warc/records")
-            return self._captured(state, url, file, offset, record, digest)
-        headers = http_headers(f"{status} {_reason(status)}".strip(), _response_pairs(response),
-                               getattr(response, "protocol", None) or "HTTP/1.1")
-        if status == 304 or (known is not None and 200 <= status < 300 and known.digest == digest):
-            record = builder().create_warc_record(url, "revisit", http_headers=headers)
-            record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED if status == 304 else IDENTICAL)
-            if known is not None:
-                record.rec_headers.add_header("WARC-Refers-To", known.record_id)
-                record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
-                record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
-                record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
-            self._append(run, [self._request(request, record), record])
-            self.stats.inc_value("colophon/warc/revisits")
-            return {"file": known.file, "offset": known.offset} if known is not None else None
-        record = builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
-                                              http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
-        file, (_, offset) = self._append(run, [self._request(request, record), record])
-        self.stats.inc_value("colophon/warc/records")
-        if not 200 <= status < 300:
-            return None
-        return self._captured(state, url, file, offset, record, digest)
+    def _store(self, run: Any, exchange: Exchange, records: Records) -> dict[str, Any] | None:
+        """The exchange's records, written; where the response is kept (None: a response that is
+        no page's capture)."""
+        known = exchange.known
+        offset = None
+        if records.members:
+            appended = run.warc.append_members(records.members)
+            for sealed in appended.sealed:  # a file sealed to make room: listed from now on
+                run.state.add_warc(sealed, run.run_id)
+            file, offset = appended.file, appended.offsets[-1]
+        if records.counted is not None:
+            self.stats.inc_value(f"colophon/warc/{records.counted}")
+        if records.location == "known" and known is not None:
+            return {"file": known.file, "offset": known.offset}
+        if records.location == "new" and offset is not None:
+            run.state.captured(exchange.url, Capture(file, offset, records.record_id, records.date, records.digest))
+            return {"file": file, "offset": offset}
+        return None
 
-    @staticmethod
-    def _append(run: Any, records: list[Any]) -> tuple[str, list[int]]:
-        appended = run.warc.append([record_bytes(record) for record in records])
-        for sealed in appended.sealed:  # a file sealed to make room: listed from now on
-            run.state.add_warc(sealed, run.run_id)
-        return appended.file, appended.offsets
 
-    @staticmethod
-    def _captured(state: Any, url: str, file: str, offset: int, record: Any, digest: str) -> dict[str, Any]:
-        headers = record.rec_headers
-        state.captured(url, Capture(file, offset, headers.get_header("WARC-Record-ID"),
-                                    headers.get_header("WARC-Date"), digest))
-        return {"file": file, "offset": offset}
-
-    @staticmethod
-    def _request(request: Request, response_record: Any) -> Any:
-        """The request as it was sent, dated as its response and linked to it."""
-        parts = urlsplit(request.url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = StatusAndHeaders(f"{request.method} {target} HTTP/1.1",
-                                   [("Host", parts.netloc), *_pairs(request.headers)], is_http_request=True)
-        body = request.body or b""
-        record = builder().create_warc_record(request.url, "request", payload=io.BytesIO(body), length=len(body),
-                                              http_headers=headers, warc_headers_dict={
-                                                  "WARC-Date": response_record.rec_headers.get_header("WARC-Date"),
-                                                  "WARC-Concurrent-To":
-                                                      response_record.rec_headers.get_header("WARC-Record-ID")})
-        return record
+def _exchange(request: Request, response: Response, known: Capture | None) -> Exchange:
+    """What the crawl received for ``request``, as its WARC records keep it."""
+    url, status = response.url, response.status
+    if url.startswith("file:"):
+        content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
+        return Exchange(url, status, "", "", [], response.body, "", [], b"", known, local=True,
+                        content_type=content_type)
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Exchange(url, status, f"{status} {_reason(status)}".strip(),
+                    getattr(response, "protocol", None) or "HTTP/1.1", _response_pairs(response), response.body,
+                    f"{request.method} {target} HTTP/1.1", [("Host", parts.netloc), *_pairs(request.headers)],
+                    request.body or b"", known)
 
 
 def stored_response(stored: Stored, request: Request, url: str | None = None) -> Response:

@@ -1,16 +1,19 @@
 """Where a crawl reads its pages: in its own process (one worker), or in extraction processes beside
 it (`--workers N`), so that every core reads pages while the crawl process fetches, navigates and
 stores. The record is the same either way: extraction is a pure function of the bytes, the URL,
-the author catalogue and how the page was fetched (crawler.extract.harvest_page).
+the author catalogue and how the page was fetched (crawler.extract.harvest_page). The WARC records
+of what the crawl received are built there too (output.warc.exchange_records, as pure), and
+written by the crawl process, its dataset's one writer.
 
-Each extraction process (`python -m crawler.harvesters`) reads pages from its standard input and
-writes what each gave to its standard output, in order, one frame each (a length, then a pickle:
-both ends are this code). The crawl process talks to them through its event loop's pipes, with no
-thread of its own to contend with it for the interpreter.
+Each extraction process (`python -m crawler.harvesters`) takes tasks (a page to read, an exchange
+to keep) from its standard input and writes what each gave to its standard output, in order, one
+frame each (a length, then a pickle: both ends are this code). The crawl process talks to them
+through its event loop's pipes, with no thread of its own to contend with it for the interpreter.
 
 An extraction process that dies (a crash in a native library, the kernel's OOM killer) is replaced
-and each page it was reading is read once more; a page that stops a process a second time is a
-reject (`extract_crashed`), never a lost page nor a crashed crawl.
+and each task it held is given again; a page that stops a process a second time is a reject
+(`extract_crashed`), never a lost page nor a crashed crawl (an exchange that does has its records
+built in the crawl process).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, BinaryIO
 
 from crawler.extract import Catalogue, Fetch, Harvest
 from models import Reject, utc_now
+from output.warc import Exchange, Records, exchange_records
 
 logger = logging.getLogger(__name__)
 
@@ -99,18 +103,18 @@ class _Reader:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
-        self.waiting: collections.deque[asyncio.Future[Harvest]] = collections.deque()
+        self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.alive = True
         self.ready = False  # it has its reading function and the catalogue: what stops it now is a page
         self.listening = asyncio.ensure_future(self._listen())
 
-    def send(self, page: tuple[bytes, str, str, Fetch]) -> asyncio.Future[Harvest]:
+    def send(self, task: tuple[str, Any]) -> asyncio.Future[Any]:
         assert self.process.stdin is not None
         if not self.alive:
             raise ReaderStopped()
-        future: asyncio.Future[Harvest] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.waiting.append(future)
-        self.process.stdin.write(_frame(page))
+        self.process.stdin.write(_frame(task))
         return future
 
     async def _listen(self) -> None:
@@ -118,13 +122,13 @@ class _Reader:
         try:
             while True:
                 size = _FRAME.unpack(await self.process.stdout.readexactly(_FRAME.size))[0]
-                harvest = pickle.loads(await self.process.stdout.readexactly(size))
+                answer = pickle.loads(await self.process.stdout.readexactly(size))
                 if not self.ready:
                     self.ready = True  # the first frame says so
                     continue
                 future = self.waiting.popleft()
                 if not future.done():
-                    future.set_result(harvest)
+                    future.set_result(answer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the process ended
         except Exception as error:  # a frame that is not one: the process is not to be trusted
@@ -187,21 +191,41 @@ class Harvester:
             if self.read == READ:
                 return _read_in_process(body, url, page_id, self.catalogue, fetch)
             return _resolve(self.read)(body, url, page_id, self.catalogue, fetch)
+        harvest: Harvest | None = await self._ask(("read", (body, url, page_id, fetch)))
+        if harvest is None:
+            self.crashed += 1
+            logger.error("reading %s stopped an extraction process twice: rejected", url)
+            return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
+                                  message="reading the page stopped the extraction process",
+                                  fetched_at=fetch.fetched_at or utc_now()), [], 0)
+        return harvest
+
+    async def capture(self, exchange: Exchange) -> Records:
+        """The WARC records of an exchange, built by an extraction process once they are running
+        (here before, and for an exchange whose building stopped a process twice)."""
+        if self.starting is None:
+            return exchange_records(exchange)
+        records: Records | None = await self._ask(("capture", exchange))
+        if records is None:
+            logger.error("keeping %s stopped an extraction process twice: its records are built here", exchange.url)
+            return exchange_records(exchange)
+        return records
+
+    async def _ask(self, task: tuple[str, Any]) -> Any:
+        """What an extraction process answers to ``task``; None once the task was the one a process
+        was working on when it stopped, twice."""
+        assert self.starting is not None
         await self.starting
-        stopped_reading = 0  # times this page was the one a process was reading when it stopped
+        stopped_working = 0  # times this task was the one a process was on when it stopped
         while True:
             reader = await self._reader()
             try:
-                return await reader.send((body, url, page_id, fetch))
+                return await reader.send(task)
             except ReaderStopped as stop:
                 await self._replace(reader)
-                stopped_reading += stop.reading
-                if stopped_reading == 2:
-                    self.crashed += 1
-                    logger.error("reading %s stopped an extraction process twice: rejected", url)
-                    return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
-                                          message="reading the page stopped the extraction process",
-                                          fetched_at=fetch.fetched_at or utc_now()), [], 0)
+                stopped_working += stop.reading
+                if stopped_working == 2:
+                    return None
 
     async def _reader(self) -> _Reader:
         """The live process with the fewest pages waiting, once every process found stopped (even
@@ -292,7 +316,7 @@ def _read_frame(stream: BinaryIO) -> bytes | None:
 
 
 def serve(read_name: str) -> None:
-    """An extraction process: the catalogue, then pages until the end of its input. Ctrl-C and
+    """An extraction process: the catalogue, then tasks until the end of its input. Ctrl-C and
     SIGTERM are left to the crawl process, which finishes the pages in flight and then closes our
     input; whatever a library prints goes to standard error, not into the frames."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -308,8 +332,12 @@ def serve(read_name: str) -> None:
     frames_out.write(_frame("ready"))
     frames_out.flush()
     while (frame := _read_frame(frames_in)) is not None:
-        body, url, page_id, fetch = pickle.loads(frame)
-        frames_out.write(_frame(read(body, url, page_id, catalogue, fetch)))
+        task, argument = pickle.loads(frame)
+        if task == "capture":
+            frames_out.write(_frame(exchange_records(argument)))
+        else:
+            body, url, page_id, fetch = argument
+            frames_out.write(_frame(read(body, url, page_id, catalogue, fetch)))
         frames_out.flush()
 
 

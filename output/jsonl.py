@@ -14,6 +14,14 @@ def dumps(record: BaseModel | dict[str, Any]) -> bytes:
     return orjson.dumps(data) + b"\n"
 
 
+def with_record(fields: dict[str, Any], line: bytes) -> bytes:
+    """The line of ``fields`` and then a "record" field holding ``line`` (a record's line as dumps()
+    wrote it), as dumps() would write them all, without reading the record back."""
+    if not fields:
+        raise ValueError("with_record needs at least one field before the record")
+    return orjson.dumps(fields)[:-1] + b',"record":' + line.removesuffix(b"\n") + b"}\n"
+
+
 class Sink(Protocol):
     def write(self, data: bytes, /) -> int: ...
 

@@ -27,7 +27,7 @@ from models import SCHEMA_VERSION, utc_now
 from output import faults
 from output.atomic import fsync_dir
 from output.dataset import FILES, SHARD_BYTES, bucket, part_path, schema_files, shard_count, shard_of
-from output.jsonl import JsonLinesWriter, dumps
+from output.jsonl import JsonLinesWriter, dumps, with_record
 from output.snapshot import (
     CHANGES_DIR,
     DATAPACKAGE,
@@ -400,8 +400,8 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
                     op = "modified" if position.published_file in CHANGE_FILES or (
                         position.published_file is None and position.published_sha256 is not None) else "added"
                     ops[op] += 1
-                    changes.write({"op": op, "id": position.id, "url": position.url, "run": run, "at": stamp,
-                                   "record": orjson.loads(line)})
+                    changes.write_line(with_record({"op": op, "id": position.id, "url": position.url, "run": run,
+                                                    "at": stamp}, line))
             elif entry.basis != position.published_basis:
                 published.append((file, digest, entry.basis, position.id))
     ops["unchanged"] = sum(1 for e in entries if e.file in CHANGE_FILES) - ops["added"] - ops["modified"]

@@ -26,6 +26,7 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from output import faults
@@ -95,6 +96,97 @@ def builder() -> RecordBuilder:
 def http_headers(status_line: str, headers: Iterable[tuple[str, str]], protocol: str) -> StatusAndHeaders:
     kept = [(name, value) for name, value in headers if name.lower() not in HOP_HEADERS]
     return StatusAndHeaders(status_line, kept, protocol=protocol)
+
+
+class Exchange(NamedTuple):
+    """What a crawl received for one request, as its WARC records keep it: the response as received
+    (its headers, its body before any Content-Encoding is undone) and the request as it was sent.
+    ``known``: the last capture of the URL (a body it already holds is a revisit); ``local``: a file
+    read from a local folder, kept as a `resource` record."""
+
+    url: str
+    status: int
+    status_line: str                  # "200 OK"
+    protocol: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_line: str                 # "GET /path HTTP/1.1"
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    known: Capture | None
+    local: bool = False
+    content_type: str = "text/html"   # a local file's
+
+
+class Records(NamedTuple):
+    """An exchange's records, each a gzip member of its own (request first), and what they keep:
+    ``counted`` the kind of record the crawl counts ("records", "revisits", None); ``location``
+    where the response is kept, "new" (the last member, whose id, date and digest follow), "known"
+    (the last capture, unchanged) or None (no page's capture)."""
+
+    members: list[bytes]
+    counted: str | None
+    location: str | None
+    record_id: str = ""
+    date: str = ""
+    digest: str = ""
+
+
+def payload_digest(body: bytes) -> str:
+    """A payload's digest as warcio writes WARC-Payload-Digest (sha1, base32)."""
+    digester = Digester("sha1")
+    digester.update(body)
+    return str(digester)
+
+
+def exchange_records(exchange: Exchange) -> Records:
+    """The records of one exchange, built and compressed (a pure function of it: the crawl runs it
+    in its extraction processes when it has them, crawler.harvesters)."""
+    url, status, body, known = exchange.url, exchange.status, exchange.body, exchange.known
+    digest = payload_digest(body)
+    if exchange.local:
+        if status != 200:
+            return Records([], None, None)
+        if known is not None and known.digest == digest:
+            return Records([], None, "known")  # the file as it was last read
+        record = builder().create_warc_record(
+            url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type=exchange.content_type,
+            warc_headers_dict={"WARC-Payload-Digest": digest})
+        return _kept(record, [record], "records", digest)
+    headers = http_headers(exchange.status_line, exchange.headers, exchange.protocol)
+    if status == 304 or (known is not None and 200 <= status < 300 and known.digest == digest):
+        record = builder().create_warc_record(url, "revisit", http_headers=headers)
+        record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED if status == 304 else IDENTICAL)
+        if known is not None:
+            record.rec_headers.add_header("WARC-Refers-To", known.record_id)
+            record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
+            record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
+            record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
+        members = [compress(record_bytes(r)) for r in (_request_record(exchange, record), record)]
+        return Records(members, "revisits", "known" if known is not None else None)
+    record = builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                          http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
+    records = [_request_record(exchange, record), record]
+    if not 200 <= status < 300:
+        return Records([compress(record_bytes(r)) for r in records], "records", None)
+    return _kept(record, records, "records", digest)
+
+
+def _kept(record: ArcWarcRecord, records: list[ArcWarcRecord], counted: str, digest: str) -> Records:
+    headers = record.rec_headers
+    return Records([compress(record_bytes(r)) for r in records], counted, "new",
+                   headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Date"), digest)
+
+
+def _request_record(exchange: Exchange, response_record: ArcWarcRecord) -> ArcWarcRecord:
+    """The request as it was sent, dated as its response and linked to it."""
+    headers = StatusAndHeaders(exchange.request_line, exchange.request_headers, is_http_request=True)
+    body = exchange.request_body
+    return builder().create_warc_record(exchange.url, "request", payload=io.BytesIO(body), length=len(body),
+                                        http_headers=headers, warc_headers_dict={
+                                            "WARC-Date": response_record.rec_headers.get_header("WARC-Date"),
+                                            "WARC-Concurrent-To": response_record.rec_headers.get_header(
+                                                "WARC-Record-ID")})
 
 
 class WriterClosed(RuntimeError):
@@ -176,6 +268,10 @@ class WarcWriter:
     def append(self, records: list[bytes]) -> Appended:
         """Write records together (a request and its response), each given as record_bytes().
         Raises WriterClosed once the writer is closed, and again what a failed write raised."""
+        return self.append_members([compress(record) for record in records])
+
+    def append_members(self, members: list[bytes]) -> Appended:
+        """Write records together, each given as the gzip member compress() makes of it."""
         if self.closed:
             raise WriterClosed("the run's WARC files are sealed")
         if self.broken is not None:
@@ -186,7 +282,7 @@ class WarcWriter:
         if self.fd is None:
             self._begin()
         assert self.name is not None
-        return Appended(f"{WARC_DIR}/{self.name}", self._write([compress(record) for record in records]), sealed)
+        return Appended(f"{WARC_DIR}/{self.name}", self._write(members), sealed)
 
     def sync(self) -> None:
         """Make what was written durable (before the state store commits what points into it)."""

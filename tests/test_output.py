@@ -6,11 +6,12 @@ import io
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 
 from models import Reject
 from output.atomic import atomic_file
-from output.jsonl import JsonLinesWriter, dumps
+from output.jsonl import JsonLinesWriter, dumps, with_record
 from output.publish import publish
 from output.state import Policy, StateStore
 from output.validate import validate_dataset
@@ -45,6 +46,17 @@ def test_writer_counts_hashes_and_refuses_torn_lines() -> None:
         writer.write_line(b'{"a": 1}\n{"b": 2}\n')
     with pytest.raises(ValueError):
         writer.write_line(b'{"a": 1}')
+
+
+def test_a_line_with_a_record_is_the_line_its_fields_would_dump_to() -> None:
+    record = {"title": "Ein \u00dcberblick \u2014 \"quoted\"\n", "n": [1, 2.5, None], "nested": {"x": True}}
+    line = dumps(record)
+    fields = {"op": "added", "id": "archive/x.htm", "at": "2026-01-01T00:00:00+00:00"}
+    spliced = with_record(fields, line)
+    assert spliced == dumps({**fields, "record": record})
+    assert orjson.loads(spliced) == {**fields, "record": record}
+    with pytest.raises(ValueError):
+        with_record({}, line)
 
 
 def _dataset(folder: Path, records: int = 3) -> Path:

@@ -196,7 +196,7 @@ def test_the_index_keeps_a_good_capture_over_a_later_transient_failure_and_resol
     _, (removed,), _ = writer.append([answer("http://a.test/q.htm", "404 Not Found", b"gone")])
     other = builder().create_warc_record("http://a.test/copy.htm", "revisit",
                                          http_headers=StatusAndHeaders("200 OK", [], protocol="HTTP/1.1"))
-    from crawler.capture import payload_digest
+    from output.warc import payload_digest
 
     other.rec_headers.add_header("WARC-Payload-Digest", payload_digest(PAGE))  # identical to p.htm's
     writer.append([record_bytes(other)])

@@ -31,6 +31,36 @@ MISSING = (404, 410)
 VISIT_CHUNK = 1000  # pages planned together: what waits to be planned stays small
 
 
+class PageRequest(scrapy.Request):
+    """A request of the archive spider. It waits in the disk queue with its callbacks by name, found
+    on the spider's class: Scrapy finds a name by listing every member of the spider, each of its
+    properties evaluated, for every request queued."""
+
+    def to_dict(self, *, spider: scrapy.Spider | None = None) -> dict[str, Any]:
+        callback, errback = _method_name(spider, self.callback), _method_name(spider, self.errback)
+        if callback is _UNNAMED or errback is _UNNAMED:
+            return super().to_dict(spider=spider)
+        queued: dict[str, Any] = {"url": self.url, "callback": callback, "errback": errback,
+                                  "headers": dict(self.headers)}
+        for attribute in self.attributes:
+            queued.setdefault(attribute, getattr(self, attribute))
+        queued["_class"] = f"{type(self).__module__}.{type(self).__name__}"
+        return queued
+
+
+_UNNAMED = object()  # a callback that is not a method of the spider's class: Scrapy's own search
+
+
+def _method_name(spider: Any, function: Any) -> Any:
+    if function is None or not callable(function):
+        return function
+    name = getattr(function, "__name__", None)
+    if (spider is not None and getattr(function, "__self__", None) is spider and name is not None
+            and getattr(type(spider), name, None) is getattr(function, "__func__", None)):
+        return name
+    return _UNNAMED
+
+
 class ArchiveSpider(scrapy.Spider):
     """Navigation only: the starts, the links in scope, one extraction call per response. The run it
     navigates (state store, revisit policy, identity) is handed to it by crawler.run.RunOwner;
@@ -116,9 +146,9 @@ class ArchiveSpider(scrapy.Spider):
         # The author catalogue first: canonical names come from the archive being read. Asked
         # conditionally (crawler.incremental); a 304, or a failure after its retries, falls back to the
         # copy kept last time.
-        yield scrapy.Request(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
-                             errback=self.catalogue_missing, priority=100, dont_filter=True,
-                             meta={REMEMBERED: AUTHORS_PATH})  # retried as any request
+        yield PageRequest(self.site.root + AUTHORS_PATH, callback=self.parse_catalogue,
+                          errback=self.catalogue_missing, priority=100, dont_filter=True,
+                          meta={REMEMBERED: AUTHORS_PATH})  # retried as any request
 
     def _starts(self) -> Iterator[scrapy.Request]:
         self.harvester.start(self.catalogue)  # the pages are read with the catalogue as it now stands
@@ -192,8 +222,8 @@ class ArchiveSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("colophon/visited_before" if visited else "colophon/not_due")
                     stack += self._targets((None, None), self._urls(links), url, leaf)
                     continue
-                yield scrapy.Request(url, callback=self.parse, errback=self.failed,
-                                     meta={"leaf": leaf, "frontier_id": page_id})
+                yield PageRequest(url, callback=self.parse, errback=self.failed,
+                                  meta={"leaf": leaf, "frontier_id": page_id})
             if stack:
                 waiting.append(iter(stack))
 
