@@ -375,8 +375,10 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
         resharded = file in resharded_files
         moved = resharded or (file, index) in left or any(e.position.published_file != file for e in members)
         stale = [e for e in members if moved or e.basis != e.position.published_basis]
-        lines = _finals(state, stale, finish)
-        digests = {e.position.id: record_hash(lines[e.position.id]) for e in stale}  # each line hashed once
+        lines, as_stored = _finals(state, stale, finish)
+        # Each line hashed once; one published as it is stored has its hash in the store already.
+        digests = {e.position.id: e.position.record_sha256 if e.position.id in as_stored and e.position.record_sha256
+                   else record_hash(lines[e.position.id]) for e in stale}
         changed = moved or any(digests[e.position.id] != e.position.published_sha256 or (
             e.position.published_basis is None and e.position.published_file is not None) for e in stale)
         previous_part = None if resharded else layout.previous[file][index]
@@ -384,7 +386,7 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
             assert previous_part is not None
             parts[file].append({key: previous_part[key] for key in ("path", "bytes", "hash", "records")})
         else:
-            lines.update(_finals(state, [e for e in members if e.position.id not in lines], finish))
+            lines.update(_finals(state, [e for e in members if e.position.id not in lines], finish)[0])
             writer = stage.writer(target)
             for entry in members:
                 writer.write_line(lines[entry.position.id])
@@ -434,13 +436,17 @@ def publish(state: StateStore, run: str, *, complete: bool, report: dict[str, An
     return report
 
 
-def _finals(state: StateStore, entries: list[_Entry], finish: Finish) -> dict[str, bytes]:
-    """The published line of each entry: its record as `finish` completes it, or its tombstone."""
+def _finals(state: StateStore, entries: list[_Entry], finish: Finish) -> tuple[dict[str, bytes], set[str]]:
+    """The published line of each entry: its record as `finish` completes it, or its tombstone; and
+    the entries whose line is their stored line, as it is (the store holds its hash)."""
     lines = {e.position.id: dumps(e.tombstone) for e in entries if e.tombstone is not None}
     stored = state.bodies([e.position.id for e in entries if e.tombstone is None])
+    as_stored = set()
     for page_id, line in stored.items():
-        lines[page_id] = finish(page_id, line)
-    return lines
+        lines[page_id] = final = finish(page_id, line)
+        if final is line:
+            as_stored.add(page_id)
+    return lines, as_stored
 
 
 def warc_resources(state: StateStore) -> list[dict[str, Any]]:
