@@ -191,8 +191,8 @@ class Harvester:
             if self.read == READ:
                 return _read_in_process(body, url, page_id, self.catalogue, fetch)
             return _resolve(self.read)(body, url, page_id, self.catalogue, fetch)
-        harvest: Harvest | None = await self._ask(("read", (body, url, page_id, fetch)))
-        if harvest is None:
+        harvest: Harvest | bool = await self._ask(("read", (body, url, page_id, fetch)))
+        if not isinstance(harvest, Harvest):
             self.crashed += 1
             logger.error("reading %s stopped an extraction process twice: rejected", url)
             return Harvest(Reject(url=url, stage="extract", code="extract_crashed",
@@ -205,14 +205,15 @@ class Harvester:
         (here before, and for an exchange whose building stopped a process twice)."""
         if self.starting is None:
             return exchange_records(exchange)
-        records: Records | None = await self._ask(("capture", exchange))
-        if records is None:
+        records: Records | bool | None = await self._ask(("capture", exchange))
+        if records is False:
             logger.error("keeping %s stopped an extraction process twice: its records are built here", exchange.url)
+        if not isinstance(records, Records):  # or they could not be built there: here, what fails says why
             return exchange_records(exchange)
         return records
 
     async def _ask(self, task: tuple[str, Any]) -> Any:
-        """What an extraction process answers to ``task``; None once the task was the one a process
+        """What an extraction process answers to ``task``; False once the task was the one a process
         was working on when it stopped, twice."""
         assert self.starting is not None
         await self.starting
@@ -225,7 +226,7 @@ class Harvester:
                 await self._replace(reader)
                 stopped_working += stop.reading
                 if stopped_working == 2:
-                    return None
+                    return False
 
     async def _reader(self) -> _Reader:
         """The live process with the fewest pages waiting, once every process found stopped (even
@@ -334,7 +335,11 @@ def serve(read_name: str) -> None:
     while (frame := _read_frame(frames_in)) is not None:
         task, argument = pickle.loads(frame)
         if task == "capture":
-            frames_out.write(_frame(exchange_records(argument)))
+            try:
+                answer: Any = exchange_records(argument)
+            except Exception:  # built again by the crawl process, which says what went wrong
+                answer = None
+            frames_out.write(_frame(answer))
         else:
             body, url, page_id, fetch = argument
             frames_out.write(_frame(read(body, url, page_id, catalogue, fetch)))

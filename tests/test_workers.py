@@ -5,7 +5,9 @@ is replaced and its pages read again; a page that stops a reader twice is a reje
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.extract import Catalogue, Fetch, Harvest, harvest_page
 from crawler.harvesters import Harvester
 from models import Reject, Work
+from output.warc import Exchange, Records, exchange_records
 from tests import synthetic
 from tests.support import REPO, SAMPLE, origin, origin_stats, problems, published, read_jsonl, run_colophon
 
@@ -170,3 +173,39 @@ def test_workers_must_be_a_positive_number() -> None:
     assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
     with pytest.raises(ValueError, match="COLOPHON_WORKERS"):
         Harvester(0)
+
+
+def test_an_exchange_is_kept_by_the_readers_as_the_crawl_process_keeps_it() -> None:
+    """The records an extraction process builds are those built here (but for their ids and dates);
+    an exchange that cannot be built there is built here, where what fails says why, and no
+    process is lost to it."""
+    body = b"<html><head><title>A page</title></head><body><p>Text.</p></body></html>"
+    exchange = Exchange("http://127.0.0.1:9/archive/x.htm", 200, "200 OK", "HTTP/1.1",
+                        [("Content-Type", "text/html"), ("Content-Length", str(len(body)))], body,
+                        "GET /archive/x.htm HTTP/1.1", [("Host", "127.0.0.1:9"), ("Accept", "text/html")], b"", None)
+    broken = exchange._replace(headers=None)
+
+    async def keep() -> tuple[Harvester, Records, BaseException | None]:
+        harvester = Harvester(2)
+        harvester.start(Catalogue())
+        try:
+            records = await harvester.capture(exchange)
+            try:
+                await harvester.capture(broken)  # type: ignore[arg-type]
+            except Exception as error:
+                return harvester, records, error
+            return harvester, records, None
+        finally:
+            await harvester.close()
+
+    harvester, records, error = asyncio.run(keep())
+    here = exchange_records(exchange)
+
+    def stable(members: list[bytes]) -> list[bytes]:
+        text = [gzip.decompress(member) for member in members]
+        return [re.sub(rb"(WARC-Record-ID|WARC-Concurrent-To): <urn:uuid:[^>]+>|WARC-Date: \S+", b"", t) for t in text]
+
+    assert (records.counted, records.location, records.digest) == (here.counted, "new", here.digest)
+    assert len(records.members) == 2 and stable(records.members) == stable(here.members)
+    assert isinstance(error, TypeError)
+    assert harvester.restarts == 0
