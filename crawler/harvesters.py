@@ -205,7 +205,10 @@ class Harvester:
         (here before, and for an exchange whose building stopped a process twice)."""
         if self.starting is None:
             return exchange_records(exchange)
-        records: Records | bool | None = await self._ask(("capture", exchange))
+        try:
+            records: Records | bool | None = await self._ask(("capture", exchange))
+        except (ExtractionBroken, OSError):  # no pool to build them: reading the page says so, and stops the crawl
+            return exchange_records(exchange)
         if records is False:
             logger.error("keeping %s stopped an extraction process twice: its records are built here", exchange.url)
         if not isinstance(records, Records):  # or they could not be built there: here, what fails says why

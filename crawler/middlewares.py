@@ -3,6 +3,7 @@ is checked against the archive's scope before it is sent; redirect loops end in 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +14,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
+from w3lib.encoding import http_content_type_encoding
 from w3lib.url import safe_url_string
 
 from crawler.failures import OffsiteRedirect, OutOfScope, RedirectLimit, RobotsForbidden, TooLarge
@@ -109,12 +111,25 @@ REFRESH_CHARS = 4096  # how much of a page Scrapy's get_meta_refresh reads for a
 _REFRESH = re.compile(rb"refresh", re.IGNORECASE)
 
 
-def may_refresh(body: bytes) -> bool:
+def may_refresh(body: bytes, declared: str | None = None) -> bool:
     """Whether the start of a page may hold a meta refresh: its first REFRESH_CHARS characters are
-    within its first 4 bytes a character (UTF-8's widest), and spell "refresh" in ASCII bytes
-    unless the page is UTF-16 or UTF-32 (whose ASCII characters carry NUL bytes)."""
+    within its first 4 bytes a character (UTF-8's widest), and spell "refresh" in ASCII bytes. Not
+    ruled out: a page whose header declares an encoding that does not write ASCII as ASCII (EBCDIC),
+    UTF-16 and UTF-32 (whose ASCII characters carry NUL bytes), and ISO-2022 (whose escapes, ESC,
+    can make a character longer than 4 bytes)."""
+    if declared is not None and not _ascii_compatible(declared):
+        return True
     head = body[: 4 * REFRESH_CHARS]
-    return b"\x00" in head or _REFRESH.search(head) is not None
+    return b"\x00" in head or b"\x1b" in head or _REFRESH.search(head) is not None
+
+
+@functools.cache
+def _ascii_compatible(encoding: str) -> bool:
+    probe = '<meta http-equiv="refresh">'
+    try:
+        return probe.encode(encoding) == probe.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
 
 
 class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):
@@ -122,7 +137,8 @@ class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):
     it (Scrapy decodes the whole body to look at its start: a tenth of a page's cost in a crawl)."""
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        if isinstance(response, HtmlResponse) and not may_refresh(response.body):
+        declared = http_content_type_encoding((response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+        if isinstance(response, HtmlResponse) and not may_refresh(response.body, declared):
             return response
         return super().process_response(request, response)
 

@@ -90,3 +90,19 @@ def test_may_refresh() -> None:
     assert may_refresh("<p>refresh</p>".encode("utf-32"))
     assert not may_refresh(_page(""))
     assert not may_refresh(b"")
+
+
+def test_a_page_whose_encoding_writes_ascii_otherwise_is_left_to_scrapy(tmp_path: Path) -> None:
+    """EBCDIC (declared by the header), and ISO-2022-JP whose escapes push a refresh within
+    Scrapy's first REFRESH_CHARS characters past four bytes a character: followed as Scrapy does."""
+    middleware = _middleware(tmp_path)
+    ebcdic = f"<html><head>{REFRESH}<title>A page</title></head><body><p>Text.</p></body></html>".encode("cp500")
+    _, result = _answer(middleware, ebcdic, {"Content-Type": "text/html; charset=cp500"})
+    assert isinstance(result, Request) and result.url == START + "1943/moved.htm"
+    title = "\u8cc7a" * 1900  # the script switches at every character: an escape each time
+    body = (f'<html><head><meta charset="iso-2022-jp"><title>{title}</title>{REFRESH}</head></html>'
+            ).encode("iso-2022-jp")
+    assert body.index(b"Refresh") > 4 * REFRESH_CHARS
+    _, result = _answer(middleware, body)
+    assert isinstance(result, Request) and result.url == START + "1943/moved.htm"
+    assert not may_refresh(_page(""), "utf-8") and may_refresh(_page(""), "cp500") and may_refresh(_page(""), "x-no")

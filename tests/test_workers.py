@@ -209,3 +209,30 @@ def test_an_exchange_is_kept_by_the_readers_as_the_crawl_process_keeps_it() -> N
     assert len(records.members) == 2 and stable(records.members) == stable(here.members)
     assert isinstance(error, TypeError)
     assert harvester.restarts == 0
+
+
+def test_a_broken_pool_keeps_the_exchange_and_leaves_the_verdict_to_reading() -> None:
+    """Extraction processes that die before they are ready: an exchange is still kept (built here),
+    and it is reading the page that says the pool is broken, which stops the crawl."""
+    from crawler.harvesters import ExtractionBroken
+
+    exchange = Exchange("http://127.0.0.1:9/p.htm", 200, "200 OK", "HTTP/1.1", [("Content-Type", "text/html")],
+                        b"<html/>", "GET /p.htm HTTP/1.1", [("Host", "127.0.0.1:9")], b"", None)
+
+    async def run() -> list[Records]:
+        harvester = Harvester(2, read="crawler.no_such_module:read")
+        harvester.start(Catalogue())
+        kept = []
+        try:
+            with pytest.raises(ExtractionBroken, match="before they were ready"):
+                for n in range(20):
+                    kept.append(await harvester.capture(exchange))
+                    await harvester.harvest(b"<html/>", f"http://127.0.0.1:9/p{n}.htm", f"p{n}.htm",
+                                            Fetch(fetched_at="2026-01-01T00:00:00+00:00"))
+            kept.append(await harvester.capture(exchange))  # broken for good: still kept
+        finally:
+            await harvester.close()
+        return kept
+
+    kept = asyncio.run(run())
+    assert len(kept) >= 2 and all(r.counted == "records" and len(r.members) == 2 for r in kept)
