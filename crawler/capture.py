@@ -108,11 +108,14 @@ class WarcMiddleware:
         harvester = getattr(crawling, "harvester", None)
         try:
             exchange = _exchange(request, response, run.state.capture(response.url))
-            records = exchange_records(exchange) if harvester is None else await harvester.capture(exchange)
-            known = run.state.capture(response.url)
-            if known != exchange.known:  # the URL was kept meanwhile (another response for it came first)
-                exchange = exchange._replace(known=known)
+            if harvester is None or not harvester.pooled:
                 records = exchange_records(exchange)
+            else:
+                records = await harvester.capture(exchange)
+                known = run.state.capture(response.url)
+                if known != exchange.known:  # the URL was kept meanwhile (another response for it came first)
+                    exchange = exchange._replace(known=known)
+                    records = exchange_records(exchange)
             location = self._store(run, exchange, records)
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)

@@ -171,6 +171,11 @@ class Harvester:
         self.restarts = 0
         self.crashed = 0
 
+    @property
+    def pooled(self) -> bool:
+        """Whether tasks go to extraction processes (started once the catalogue is known)."""
+        return self.starting is not None
+
     def start(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         if self.workers > 1 and self.starting is None:
@@ -187,7 +192,7 @@ class Harvester:
             self.readers.append(reader)
 
     async def harvest(self, body: bytes, url: str, page_id: str, fetch: Fetch) -> Harvest:
-        if self.starting is None:
+        if not self.pooled:
             if self.read == READ:
                 return _read_in_process(body, url, page_id, self.catalogue, fetch)
             return _resolve(self.read)(body, url, page_id, self.catalogue, fetch)
@@ -203,7 +208,7 @@ class Harvester:
     async def capture(self, exchange: Exchange) -> Records:
         """The WARC records of an exchange, built by an extraction process once they are running
         (here before, and for an exchange whose building stopped a process twice)."""
-        if self.starting is None:
+        if not self.pooled:
             return exchange_records(exchange)
         try:
             records: Records | bool | None = await self._ask(("capture", exchange))

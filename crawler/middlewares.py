@@ -137,9 +137,10 @@ class ScopedMetaRefreshMiddleware(_ScopedRedirects, MetaRefreshMiddleware):
     it (Scrapy decodes the whole body to look at its start: a tenth of a page's cost in a crawl)."""
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        declared = http_content_type_encoding((response.headers.get(b"Content-Type") or b"").decode("latin-1"))
-        if isinstance(response, HtmlResponse) and not may_refresh(response.body, declared):
-            return response
+        if isinstance(response, HtmlResponse):
+            declared = http_content_type_encoding((response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+            if not may_refresh(response.body, declared):
+                return response
         return super().process_response(request, response)
 
 

@@ -162,20 +162,24 @@ def exchange_records(exchange: Exchange) -> Records:
             record.rec_headers.add_header("WARC-Refers-To-Target-URI", url)
             record.rec_headers.add_header("WARC-Refers-To-Date", known.date)
             record.rec_headers.add_header("WARC-Payload-Digest", known.digest)
-        members = [compress(record_bytes(r)) for r in (_request_record(exchange, record), record)]
-        return Records(members, "revisits", "known" if known is not None else None)
+        return Records(_members([_request_record(exchange, record), record]), "revisits",
+                       "known" if known is not None else None)
     record = builder().create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                           http_headers=headers, warc_headers_dict={"WARC-Payload-Digest": digest})
     records = [_request_record(exchange, record), record]
     if not 200 <= status < 300:
-        return Records([compress(record_bytes(r)) for r in records], "records", None)
+        return Records(_members(records), "records", None)
     return _kept(record, records, "records", digest)
 
 
 def _kept(record: ArcWarcRecord, records: list[ArcWarcRecord], counted: str, digest: str) -> Records:
     headers = record.rec_headers
-    return Records([compress(record_bytes(r)) for r in records], counted, "new",
-                   headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Date"), digest)
+    return Records(_members(records), counted, "new", headers.get_header("WARC-Record-ID"),
+                   headers.get_header("WARC-Date"), digest)
+
+
+def _members(records: list[ArcWarcRecord]) -> list[bytes]:
+    return [compress(record_bytes(record)) for record in records]
 
 
 def _request_record(exchange: Exchange, response_record: ArcWarcRecord) -> ArcWarcRecord:
