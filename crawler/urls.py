@@ -29,7 +29,7 @@ INDEX_PAGES = ("index.htm", "index.html")  # what a local folder URL stands for,
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 _MISSING = object()
-_CACHE_SIZE = 20_000  # canonical spellings remembered: navigation links repeat on every page
+_CACHE_SIZE = 20_000  # canonical spellings and page ids remembered: navigation links repeat on every page
 # A path of these alone (no escapes, no query, no dot segments, no empty segments) is canonical as
 # it is spelled: what canonical() gives for it, without parsing (a plain path under an http root).
 _PLAIN_PATH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~/.")
@@ -82,6 +82,7 @@ class Site:
     folders: list[str] = field(default_factory=list)
     scope: str = "folder"
     _cache: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _ids: dict[str, str | None] = field(default_factory=dict, repr=False)
     _plain_root: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,16 +108,14 @@ class Site:
 
     def canonical(self, url: str) -> str | None:
         """The one spelling of a URL on this site, or None when it is off-site."""
-        if self._plain_root and url.startswith(self.root) and _plain(url[len(self.root):]):
-            return url
         cached = self._cache.get(url, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        result = self._canonical(url)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[url] = result
-        return result
+        if self._plain_root and url.startswith(self.root) and _plain(url[len(self.root):]):
+            result: str | None = url
+        else:
+            result = self._canonical(url)
+        return _remembered(self._cache, url, result)
 
     def _canonical(self, url: str) -> str | None:
         try:
@@ -141,14 +140,17 @@ class Site:
         return canonical
 
     def page_id(self, url: str) -> str | None:
+        cached = self._ids.get(url, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         canonical = self.canonical(url)
         if canonical is None:
-            return None
+            return _remembered(self._ids, url, None)
         rest = canonical[len(self.root):]
         path = rest if self._plain_root and _plain(rest) else unquote(urlsplit("/" + rest).path.lstrip("/"))
         if not path or path.endswith("/"):
             path += "index.htm"
-        return path
+        return _remembered(self._ids, url, path)
 
     def in_folder(self, url: str) -> bool:
         return self.scope == "site" or any(url.startswith(folder) for folder in self.folders)
@@ -156,6 +158,14 @@ class Site:
     @staticmethod
     def is_non_html(url: str) -> bool:
         return bool(NON_HTML.search(urlsplit(url).path))
+
+
+def _remembered(cache: dict[str, str | None], url: str, value: str | None) -> str | None:
+    """``value``, kept in ``cache`` for ``url`` (emptied when full: what repeats comes back at once)."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[url] = value
+    return value
 
 
 def _plain(path: str) -> bool:
