@@ -182,6 +182,30 @@ def _members(records: list[ArcWarcRecord]) -> list[bytes]:
     return [compress(record_bytes(record)) for record in records]
 
 
+def check_records(records: Records, limit: int) -> None:
+    """Raises ValueError unless each member is one whole gzip member of one WARC record (of at most
+    ``limit`` bytes, uncompressed) and a capture named "new" is the last member's: records from
+    elsewhere (a worker of a distributed crawl) are checked so before they go into the files."""
+    if records.location == "new" and not records.members:
+        raise ValueError("a new capture without its record")
+    for number, member in enumerate(records.members, 1):
+        inflater = _DEFLATE.decompressobj(_DEFLATE.MAX_WBITS + 16)
+        try:
+            data = inflater.decompress(member, limit + 1)
+        except _DEFLATE.error as error:
+            raise ValueError(f"WARC member {number} is not gzip: {error}") from None
+        if len(data) > limit:
+            raise ValueError(f"WARC member {number} holds more than {limit} bytes")
+        if not inflater.eof or inflater.unused_data:
+            raise ValueError(f"WARC member {number} is not one whole gzip member")
+        head = data[:data.find(b"\r\n\r\n") + 2]
+        if not head.startswith(VERSION.encode() + b"\r\n"):
+            raise ValueError(f"WARC member {number} is not a {VERSION} record")
+        if (records.location == "new" and number == len(records.members)
+                and b"\r\nWARC-Record-ID: " + records.record_id.encode() + b"\r\n" not in head):
+            raise ValueError("the capture's record id is not its record's")
+
+
 def _request_record(exchange: Exchange, response_record: ArcWarcRecord) -> ArcWarcRecord:
     """The request as it was sent, dated as its response and linked to it."""
     headers = StatusAndHeaders(exchange.request_line, exchange.request_headers, is_http_request=True)

@@ -59,7 +59,7 @@ def crawled_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
         single = folder / "single"
         result = run_colophon("crawl", base, "--out", str(single), *FAST, "--delay", "0")
         assert result.returncode == 0, result.stdout + result.stderr
-        yield {"base": base, "root": root, "published": published(single)}
+        yield {"base": base, "root": root, "published": published(single), "single": single}
 
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:

@@ -281,6 +281,37 @@ def stable(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def warc_captures(out: Path) -> tuple[list[tuple[str, ...]], dict[tuple[str, int], tuple[str, str]], list[str]]:
+    """A dataset's WARC records as what they keep (type, URI, payload digest, HTTP status line,
+    header names), sorted; each record's (file, offset) with its type and URI; and every way a
+    record breaks the links between a request and its response."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    kept: list[tuple[str, ...]] = []
+    located: dict[tuple[str, int], tuple[str, str]] = {}
+    broken: list[str] = []
+    for path in sorted((out / "warc").glob("*.warc.gz")):
+        ids: dict[str, str] = {}
+        concurrent: list[str] = []
+        with open(path, "rb") as stream:
+            records = ArchiveIterator(stream, check_digests=True)
+            for record in records:
+                headers = record.rec_headers
+                kind, uri = record.rec_type, headers.get_header("WARC-Target-URI") or ""
+                ids[headers.get_header("WARC-Record-ID")] = kind
+                http = record.http_headers
+                names = sorted(name.lower() for name, _ in http.headers if name.lower() != "date") if http else []
+                kept.append((kind, uri, headers.get_header("WARC-Payload-Digest") or "",
+                             http.statusline if http else "", ",".join(names)))
+                if kind == "request":
+                    concurrent.append(headers.get_header("WARC-Concurrent-To"))
+                record.content_stream().read()  # the digests are checked as it is read
+                located[(f"warc/{path.name}", records.get_record_offset())] = (kind, uri)
+        broken += [f"{path.name}: a request concurrent to {target}" for target in concurrent
+                   if ids.get(target) not in ("response", "revisit")]
+    return sorted(kept), located, broken
+
+
 def unresolved_captures(out: Path) -> list[str]:
     """The published records whose `provenance.warc` does not lead to the response they were read
     from: a record there for their URL (or where it was fetched from), whose payload has the sha256

@@ -1,5 +1,5 @@
 """One crawl shared by workers through a real Redis (crawler.distributed): a coordinator and three
-workers publish what a single process publishes; a worker killed with SIGKILL loses nothing; the
+workers publish what a single process publishes, WARC records included; a worker killed with SIGKILL loses nothing; the
 per-host rate holds across workers; an unchanged refresh through workers is all conditional and
 changes nothing; the size limit holds through them; every worker exits on its own; a second
 coordinator of a running crawl is refused; a coordinator alone stops at once on Ctrl-C. (A
@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 
 from tests.redis_crawls import FAST, coordinate, crawl_state, ended, midway, requests_so_far, start_workers
-from tests.support import REDIS_SERVER, origin_stats, problems, published, run_colophon
+from tests.support import (
+    REDIS_SERVER,
+    origin_stats,
+    problems,
+    published,
+    run_colophon,
+    unresolved_captures,
+    warc_captures,
+)
 
 pytestmark = [pytest.mark.long,
               pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")]
@@ -35,6 +43,11 @@ def test_a_coordinator_and_three_workers_publish_what_one_process_publishes(
         assert "is finished" in log
     assert published(tmp_path / "out") == crawled_site["published"]
     assert problems(tmp_path / "out") == []
+    # The WARC records the workers built are those one process keeps, each page's provenance at its own.
+    kept, _, broken = warc_captures(tmp_path / "out")
+    assert kept == warc_captures(crawled_site["single"])[0] and broken == []
+    assert sum(1 for kind, *_ in kept if kind == "response") > 80
+    assert unresolved_captures(tmp_path / "out") == []
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(redis_url: str, crawled_site: dict[str, Any], tmp_path: Path) -> None:

@@ -17,12 +17,17 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from output.warc import (
     OPEN,
+    Capture,
+    Exchange,
+    Records,
     Sealed,
     WarcWriter,
     WriterClosed,
     builder,
+    check_records,
     compress,
     describe,
+    exchange_records,
     read_stored,
     record_bytes,
     repair,
@@ -208,3 +213,38 @@ def test_the_index_keeps_a_good_capture_over_a_later_transient_failure_and_resol
     assert gone != removed
     assert index.get("http://a.test/copy.htm")[1].offset == good  # type: ignore[index]
     assert index.get("http://a.test/never.htm") is None
+
+
+def _exchange_records(known: Capture | None = None, body: bytes = PAGE) -> Records:
+    return exchange_records(Exchange("http://127.0.0.1:9/archive/a.htm", 200, "200 OK", "HTTP/1.1",
+                                     [("Content-Type", "text/html")], body, "GET /archive/a.htm HTTP/1.1",
+                                     [("Host", "127.0.0.1:9")], b"", known))
+
+
+def test_records_built_elsewhere_are_taken_only_as_whole_records_of_their_capture() -> None:
+    """What a worker of a distributed crawl sends for the WARC files is checked before it goes in:
+    each member one whole gzip member of one WARC/1.1 record within the size limit, and a new
+    capture's record id the last member's."""
+    records = _exchange_records()
+    assert records.location == "new" and len(records.members) == 2
+    check_records(records, 1 << 20)
+    known = Capture("warc/a.warc.gz", 0, records.record_id, records.date, records.digest)
+    revisit = _exchange_records(known)
+    assert revisit.location == "known" and revisit.counted == "revisits"
+    check_records(revisit, 1 << 20)
+    request, response = records.members
+    text = gzip.decompress(response)
+    spoilt = {
+        "not gzip": records._replace(members=[request, b"WARC/1.1\r\n\r\n"]),
+        "two members in one": records._replace(members=[request + response]),
+        "cut short": records._replace(members=[request, response[:-9]]),
+        "not a WARC record": records._replace(members=[request, gzip.compress(b"HTTP/1.1 200 OK\r\n\r\n")]),
+        "another record's id": records._replace(record_id="<urn:uuid:00000000-0000-4000-8000-000000000000>"),
+        "a capture without its record": records._replace(members=[]),
+        "over the limit": records._replace(members=[request, gzip.compress(text + b" " * 2_000)]),
+    }
+    for why, bad in spoilt.items():
+        with pytest.raises(ValueError):
+            check_records(bad, len(text) + 1_000)
+            pytest.fail(f"{why}: taken")
+    check_records(records, len(text))  # the limit is what a record holds, uncompressed

@@ -15,14 +15,23 @@ import time
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract import Catalogue, Fetch, Harvest, harvest_page
 from crawler.harvesters import Harvester
 from models import Reject, Work
 from output.warc import Exchange, Records, exchange_records
 from tests import synthetic
-from tests.support import REPO, SAMPLE, origin, origin_stats, problems, published, read_jsonl, run_colophon
+from tests.support import (
+    REPO,
+    SAMPLE,
+    origin,
+    origin_stats,
+    problems,
+    published,
+    read_jsonl,
+    run_colophon,
+    warc_captures,
+)
 
 FAST = ("--delay", "0", "--concurrency", "4", "--log-level", "ERROR", "--scope", "site", "--revisit-min", "0")
 FATAL = b"<!-- stops the process that reads it -->"
@@ -63,41 +72,14 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         yield {"site": site, "base": base, "published": published(single), "single": single}
 
 
-def _captures(out: Path) -> tuple[list[tuple[str, ...]], dict[tuple[str, int], tuple[str, str]], list[str]]:
-    """A dataset's WARC records as what they keep (type, URI, payload digest, HTTP status line,
-    header names), sorted; each record's (file, offset) with its type and URI; and every way a
-    record breaks the links between a request and its response."""
-    kept, located, broken = [], {}, []
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        ids: dict[str, str] = {}
-        concurrent: list[str] = []
-        with open(path, "rb") as stream:
-            records = ArchiveIterator(stream, check_digests=True)
-            for record in records:
-                headers = record.rec_headers
-                kind, uri = record.rec_type, headers.get_header("WARC-Target-URI") or ""
-                ids[headers.get_header("WARC-Record-ID")] = kind
-                http = record.http_headers
-                names = sorted(name.lower() for name, _ in http.headers if name.lower() != "date") if http else []
-                kept.append((kind, uri, headers.get_header("WARC-Payload-Digest") or "",
-                             http.statusline if http else "", ",".join(names)))
-                if kind == "request":
-                    concurrent.append(headers.get_header("WARC-Concurrent-To"))
-                record.content_stream().read()  # the digests are checked as it is read
-                located[(f"warc/{path.name}", records.get_record_offset())] = (kind, uri)
-        broken += [f"{path.name}: a request concurrent to {target}" for target in concurrent
-                   if ids.get(target) not in ("response", "revisit")]
-    return sorted(kept), located, broken
-
-
 def test_the_records_kept_as_warc_are_those_one_process_keeps(reference: dict[str, object], tmp_path: Path) -> None:
     """Built in the extraction processes, written by the crawl process: the same records, each
     request beside its response, each page's provenance pointing at its own response."""
     out = tmp_path / "pool"
     result = run_colophon("crawl", str(reference["base"]), "--out", str(out), *FAST, "--workers", "3")
     assert result.returncode == 0, result.stdout + result.stderr
-    single, single_located, single_broken = _captures(Path(str(reference["single"])))
-    pooled, located, broken = _captures(out)
+    single, single_located, single_broken = warc_captures(Path(str(reference["single"])))
+    pooled, located, broken = warc_captures(out)
     assert pooled == single
     assert broken == single_broken == []
     assert sum(1 for kind, *_ in pooled if kind == "response") > 95
