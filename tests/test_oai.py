@@ -187,3 +187,40 @@ def test_identifiers_name_the_archives_domain_or_the_one_given(tmp_path: Path) -
     refused = run_colophon("serve", str(out), "--repository-identifier", "not a domain", "--port", "0")
     assert refused.returncode == 2 and "--repository-identifier" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+# The oai-identifier scheme's own pattern (oai-identifier.xsd, OAI-PMH 2.0 guidelines): a domain,
+# then a local identifier of URI characters (RFC 2396 uric), "%" only as the start of an escape.
+OAI_IDENTIFIER = re.compile(r"oai:[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+:[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+")
+
+
+def test_an_id_with_spaces_letters_and_percent_signs_is_an_identifier_as_the_scheme_writes_it(
+        tmp_path: Path) -> None:
+    """A page whose path holds a space, a non-ASCII letter and a "%" (hand-made pages have them) is
+    named by its %-escaped id, which harvests and GetRecord take back to the same record."""
+    from output.oai import Repository
+
+    site = synthetic.build(tmp_path / "site", authors=1, works=2)
+    folder = site / "archive" / "writer0"
+    (folder / "1930" / "01" / "w0.htm").rename(folder / "1930" / "01" / "Café notes 100%.htm")
+    index = folder / "index.htm"
+    escaped_path = "1930/01/Caf%C3%A9%20notes%20100%25.htm"
+    index.write_text(index.read_text().replace('href="1930/01/w0.htm"', f'href="{escaped_path}"'))
+    out = tmp_path / "out"
+    with origin(site) as base:
+        result = run_colophon("crawl", base, "--out", str(out), *CRAWL, "--base-url", "https://www.marxists.org/")
+    assert result.returncode == 0, result.stdout + result.stderr
+    ids = {work["id"] for work in read_jsonl(out / "works.jsonl")}
+    assert "archive/writer0/1930/01/Café notes 100%.htm" in ids
+    repository = Repository(out)
+    listed = etree.fromstring(repository.respond(b"verb=ListIdentifiers&metadataPrefix=oai_dc", "http://x/oai"))
+    identifiers = [element.text for element in listed.iter(f"{OAI}identifier")]
+    assert len(identifiers) == len(ids)  # (works are its records)
+    assert all(OAI_IDENTIFIER.fullmatch(identifier or "") for identifier in identifiers), identifiers
+    escaped = f"oai:marxists.org:archive/writer0/{escaped_path}"
+    assert escaped in identifiers
+    answer = etree.fromstring(repository.respond(
+        f"verb=GetRecord&metadataPrefix=oai_dc&identifier={escaped.replace('%', '%25')}".encode(), "http://x/oai"))
+    assert answer.find(f"{OAI}error") is None
+    assert answer.findtext(f".//{OAI}header/{OAI}identifier") == escaped
+    assert "Caf%C3%A9" in (answer.findtext(".//{http://purl.org/dc/elements/1.1/}identifier") or "")

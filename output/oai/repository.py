@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import orjson
 from lxml import etree
@@ -115,6 +115,9 @@ class _Fragments:
 REPOSITORY_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+")
 LOCAL_IDENTIFIER = "colophon.invalid"  # for an archive without a domain name (127.0.0.1, a folder)
 OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+# The local identifier is 1*uric (RFC 2396): its reserved and unreserved marks stand as they are,
+# everything else (a space, a non-ASCII letter, "%" itself) as the %-escapes of its UTF-8 bytes.
+URIC_MARKS = ";/?:@&=+$,-_.!~*'()"
 
 
 def valid_identifier(text: str) -> bool:
@@ -276,11 +279,11 @@ class Repository:
             etree.SubElement(header, f"{{{OAI}}}setSpec").text = spec
 
     def _identifier(self, record_id: str) -> str:
-        return f"oai:{self.repository_id}:{record_id}"
+        return f"oai:{self.repository_id}:{quote(record_id, safe=URIC_MARKS)}"
 
     def _item(self, index: Index, identifier: str) -> Item:
         prefix = f"oai:{self.repository_id}:"
-        item = index.item(identifier[len(prefix):]) if identifier.startswith(prefix) else None
+        item = index.item(unquote(identifier[len(prefix):])) if identifier.startswith(prefix) else None
         if item is None:
             raise OaiError("idDoesNotExist", f"no record {xml_text(identifier, ECHO)}")
         return item
