@@ -10,8 +10,9 @@ record's `provenance.warc`.
 In a crawl shared through Redis (crawler.distributed) the records are built by the worker that
 fetched the response, nearest its network (`WorkerCapture`: the body as received, before the worker
 undoes its Content-Encoding), against the capture the coordinator knew when it sent the request;
-the coordinator checks them and writes them (`BUILT`), or builds them itself when they are missing
-or broken.
+the coordinator reads them back and writes them (`BUILT`: output.warc.received_records), or builds
+them itself when they are missing, are not the records of that exchange, or were built against a
+capture the URL no longer has.
 
 `WarcReplayHandler` is the download handler of a crawl that reads WARC files instead of the
 network (`colophon crawl --from-warc`, `colophon reextract`): each request is answered with the
@@ -111,12 +112,13 @@ class WarcMiddleware:
         if run is None:
             return response
         built: tuple[Records, Basis] | None = request.meta.pop(BUILT, None)
-        if built is not None:  # built by the worker that fetched it (crawler.distributed)
-            records, basis = built
-            return self._kept(request, response, run, response.url, basis.known, records)
         harvester = getattr(self.crawler.spider, "harvester", None)
         try:
-            exchange = exchange_of(request, response, run.state.capture(response.url))
+            known = run.state.capture(response.url)
+            if built is not None and built[1].known == known:  # built by the worker that fetched it
+                return self._kept(request, response, run, response.url, known, built[0])
+            # (or against a capture the URL no longer has: another response for it came first)
+            exchange = exchange_of(request, response, known)
             if harvester is None or not harvester.pooled:
                 records = exchange_records(exchange)
             else:

@@ -64,7 +64,7 @@ from crawler.harvesters import HARVESTED
 from crawler.options import FINISH_REASONS, redact
 from models import Index, OtherPage, Reject, Work
 from output.state import RunLocked
-from output.warc import Capture, Records, check_records
+from output.warc import Capture, Records, received_records
 
 logger = logging.getLogger(__name__)
 
@@ -440,17 +440,6 @@ class HarvestMessage(_Message):
     removed_characters: int = Field(0, ge=0)
 
 
-class WarcMessage(_Message):
-    """The WARC records a worker built (output.warc.Records), each gzip member in base64."""
-
-    members: list[str]
-    counted: Literal["records", "revisits"] | None = None
-    location: Literal["new", "known"] | None = None
-    record_id: str = Field("", max_length=200)
-    date: str = Field("", max_length=64)
-    digest: str = Field("", max_length=200)
-
-
 class ResultMessage(_Message):
     """What a worker reports: the response (and the page's record, when it read it), or a failure."""
 
@@ -462,7 +451,7 @@ class ResultMessage(_Message):
     body: str = ""                              # base64
     protocol: str | None = None
     harvest: HarvestMessage | None = None
-    warc: WarcMessage | None = None
+    warc: list[str] | None = Field(None, max_length=2)  # the gzip members of its WARC records, in base64
     error: FailureMessage | None = None
 
 
@@ -525,10 +514,7 @@ def response_result(message: RequestMessage, response: Response, harvest: Harves
         "harvest": None if harvest is None else {
             "type": type(harvest.record).__name__, "record": harvest.record.model_dump(mode="json"),
             "links": harvest.links, "removed_characters": harvest.removed_characters},
-        "warc": None if records is None else {
-            "members": [base64.b64encode(member).decode("ascii") for member in records.members],
-            "counted": records.counted, "location": records.location, "record_id": records.record_id,
-            "date": records.date, "digest": records.digest},
+        "warc": None if records is None else [base64.b64encode(member).decode("ascii") for member in records.members],
     }
 
 
@@ -597,22 +583,16 @@ def result_response(request: Request, result: ResultMessage, maxsize: int = 0) -
         harvested = result.harvest
         record = RECORDS[harvested.type].model_validate(harvested.record)
         request.meta[HARVESTED] = Harvest(record, list(harvested.links), harvested.removed_characters)
-    basis = request.meta.get(BASIS)
+    basis: Basis | None = request.meta.get(BASIS)
     if result.warc is not None and basis is not None:
         try:
-            request.meta[BUILT] = (built_records(result.warc, (limit or len(body)) + WARC_HEAD_BYTES), basis)
-        except ValueError as error:  # the coordinator builds them (from the body as the worker decoded it)
+            members = [base64.b64decode(member, validate=True) for member in result.warc]
+            records = received_records(members, request.url, basis.known, (limit or len(body)) + WARC_HEAD_BYTES)
+            request.meta[BUILT] = (records, basis)
+        except Exception as error:  # the coordinator builds them (from the body as the worker decoded it)
             logger.error("the WARC records a worker built for %s are not sound (%s); building them here",
                          request.url, error)
     return response
-
-
-def built_records(message: WarcMessage, limit: int) -> Records:
-    """The records a worker built, once checked (output.warc.check_records). ValueError: unsound."""
-    members = [base64.b64decode(member, validate=True) for member in message.members]
-    records = Records(members, message.counted, message.location, message.record_id, message.date, message.digest)
-    check_records(records, limit)
-    return records
 
 
 def decode_result(raw: bytes | None) -> ResultMessage | Unreadable:

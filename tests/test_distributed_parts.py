@@ -598,7 +598,7 @@ def test_a_worker_builds_the_records_of_what_it_received_against_the_capture_the
 
 def test_records_a_worker_sends_are_used_only_when_asked_for_and_sound(
         server: Any, caplog: pytest.LogCaptureFixture) -> None:
-    """Records that are not whole records are logged and left out (the coordinator's WARC middleware
+    """Records that are not the exchange's are logged and left out (the coordinator's WARC middleware
     builds its own); records nobody asked for (a crawl that keeps no WARC) are never used."""
     coordinator = _coordinator(server)
     _keeping(coordinator, None)
@@ -606,8 +606,9 @@ def test_records_a_worker_sends_are_used_only_when_asked_for_and_sound(
     _, data = coordinator.prepare(request)
     message = RequestMessage.model_validate_json(data)
     good = distributed.response_result(message, _fetched(message, b"<html/>"), None)
-    for spoilt in ([base64.b64encode(b"not gzip").decode()], [good["warc"]["members"][0]], []):
-        result = decode_result(orjson.dumps({**good, "warc": {**good["warc"], "members": spoilt}}))
+    for spoilt in ([base64.b64encode(b"not gzip").decode(), good["warc"][1]], good["warc"][:1], [],
+                   [good["warc"][0], good["warc"][1].replace("A", "B", 1)]):
+        result = decode_result(orjson.dumps({**good, "warc": spoilt}))
         assert not isinstance(result, Unreadable)
         response = distributed.result_response(request, result, 10_000)
         assert response.status == 200 and BUILT not in request.meta  # the response itself is kept
