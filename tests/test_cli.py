@@ -124,20 +124,27 @@ def test_a_local_folder_is_crawled_without_pauses_and_a_site_with_them(tmp_path:
 
 
 @contextlib.contextmanager
-def _crawling(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A polite crawl of a small site of its own, once it has made three requests."""
+def _crawling(tmp_path: Path, slow: bool = False) -> Iterator[subprocess.Popen[str]]:
+    """A polite crawl of a small site of its own, once it has made three requests (``slow``: once it
+    waits for a page that takes 20 s to come, so that a graceful stop cannot end before it)."""
     import time
 
     from tests import synthetic
     from tests.support import REPO, origin, origin_stats
 
     root = synthetic.build(tmp_path / "site", authors=1, works=20)
-    with origin(root) as base:
+    if slow:
+        home = root / "index.htm"
+        home.write_text(home.read_text().replace("</body>", '<a href="/_faults/slow.htm">Slow</a></body>'))
+    with origin(root, slow=20.0) as base:
         crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", base, "--out", str(tmp_path / "out"),
                                   "--delay", "0.3", "--scope", "site", "--progress-every", "0"], cwd=REPO,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while sum(origin_stats(base)["requests"].values()) < 3 and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            requests = origin_stats(base)["requests"]
+            if sum(requests.values()) >= 3 and (not slow or "/_faults/slow.htm" in requests):
+                break
             time.sleep(0.05)
         yield crawl
 
@@ -157,7 +164,7 @@ def test_a_second_ctrl_c_stops_at_once_and_the_run_is_interrupted(tmp_path: Path
     import signal
     import time
 
-    with _crawling(tmp_path) as crawl:
+    with _crawling(tmp_path, slow=True) as crawl:  # a page in flight for 20 s: the first stop waits for it
         crawl.send_signal(signal.SIGINT)
         time.sleep(0.1)
         crawl.send_signal(signal.SIGINT)
@@ -195,3 +202,24 @@ def test_the_summary_gives_this_runs_work_and_the_datasets_totals(tmp_path: Path
     assert re.search(r"^  works +0$", again.stdout, re.M), again.stdout  # this run's own
     totals = f"  in all             {works} works, {indexes} indexes, "
     assert totals in first.stdout and totals in again.stdout, again.stdout  # the dataset's, after each run
+
+
+def test_ctrl_c_while_a_stopped_crawl_exits_changes_nothing(tmp_path: Path) -> None:
+    """Ctrl-C pressed again and again after the crawl stopped, while it says so and exits: the exit
+    is still the interrupted run's (4), never a process killed by the signal."""
+    import signal
+    import time
+
+    with _crawling(tmp_path) as crawl:
+        crawl.send_signal(signal.SIGINT)
+        assert crawl.stdout is not None
+        said = [crawl.stdout.readline()]
+        while "Crawl interrupted" not in said[-1] and said[-1]:
+            said.append(crawl.stdout.readline())
+        while crawl.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                crawl.send_signal(signal.SIGINT)
+            time.sleep(0.001)
+        _, stderr = crawl.communicate(timeout=60)
+    assert crawl.returncode == 4, "".join(said) + stderr
+    assert "Traceback" not in stderr

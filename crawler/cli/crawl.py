@@ -102,6 +102,13 @@ def _acknowledge_signals() -> None:
         signal.signal(number, acknowledge)
 
 
+def _ignore_signals() -> None:
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+
+
 def warc_problem(path: Path) -> str | None:
     """Why a file given to --from-warc cannot be read as WARC, or None."""
     from warcio.archiveiterator import ArchiveIterator
@@ -143,6 +150,8 @@ def run_crawl(starts: list[str], settings: dict[str, Any], scope: str,
     running = cast(Any, reactor)
     running.callWhenRunning(lambda: running.callLater(0, _acknowledge_signals))
     process.start()
+    if _SIGNALLED:  # stopped as asked: another Ctrl-C from now on (Python resets its handlers as it
+        _ignore_signals()  # exits, and one then would kill the process) changes nothing
     try:
         stats = dict(crawler.stats.get_stats())
     except RuntimeError:  # the crawl never started (its error is in the log)
