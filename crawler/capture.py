@@ -7,13 +7,6 @@ before any Content-Encoding is undone), a `revisit` record (profile server-not-m
 read from a local folder are `resource` records. Where a page's response is kept goes into its
 record's `provenance.warc`.
 
-In a crawl shared through Redis (crawler.distributed) the records are built by the worker that
-fetched the response, nearest its network (`WorkerCapture`: the body as received, before the worker
-undoes its Content-Encoding), against the capture the coordinator knew when it sent the request;
-the coordinator reads them back and writes them (`BUILT`: output.warc.received_records), or builds
-them itself when they are missing, are not the records of that exchange, or were built against a
-capture the URL no longer has.
-
 `WarcReplayHandler` is the download handler of a crawl that reads WARC files instead of the
 network (`colophon crawl --from-warc`, `colophon reextract`): each request is answered with the
 last response the files hold for its URL, through the same middlewares, scope rules and spider as a
@@ -26,7 +19,7 @@ import asyncio
 import http
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
@@ -58,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 WARC_META = "colophon_warc"      # request meta: where the response is kept ({file, offset})
 REPLAYED = "colophon_replayed"   # request meta: the response came from a WARC file, not the network
-BUILT = "colophon_warc_built"    # request meta: (Records, Basis) a worker of a distributed crawl built
 
 
 def _text(value: bytes) -> str:
@@ -108,17 +100,14 @@ class WarcMiddleware:
         request.meta.pop(WARC_META, None)  # a redirect hop's location is not its target's
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        run = kept_run(self.crawler, request)
-        if run is None:
+        crawling = self.crawler.spider
+        run = getattr(crawling, "run", None)
+        writer = getattr(run, "warc", None)
+        if run is None or writer is None or request.meta.get(REPLAYED):
             return response
-        built: tuple[Records, Basis] | None = request.meta.pop(BUILT, None)
-        harvester = getattr(self.crawler.spider, "harvester", None)
+        harvester = getattr(crawling, "harvester", None)
         try:
-            known = run.state.capture(response.url)
-            if built is not None and built[1].known == known:  # built by the worker that fetched it
-                return self._kept(request, response, run, response.url, known, built[0])
-            # (or against a capture the URL no longer has: another response for it came first)
-            exchange = exchange_of(request, response, known)
+            exchange = _exchange(request, response, run.state.capture(response.url))
             if harvester is None or not harvester.pooled:
                 records = exchange_records(exchange)
             else:
@@ -127,16 +116,7 @@ class WarcMiddleware:
                 if known != exchange.known:  # the URL was kept meanwhile (another response for it came first)
                     exchange = exchange._replace(known=known)
                     records = exchange_records(exchange)
-        except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
-            stop_for_environment(self.crawler, error)
-            return response
-        return self._kept(request, response, run, exchange.url, exchange.known, records)
-
-    def _kept(self, request: Request, response: Response, run: Any, url: str, known: Capture | None,
-              records: Records) -> Response:
-        """The response, once its records are written (and where it is kept is in the request's meta)."""
-        try:
-            location = self._store(run, url, known, records)
+            location = self._store(run, exchange, records)
         except ENVIRONMENT_ERRORS as error:  # the disk refused: the run stops, to resume once mended
             stop_for_environment(self.crawler, error)
             return response
@@ -146,9 +126,10 @@ class WarcMiddleware:
             request.meta[WARC_META] = location
         return response
 
-    def _store(self, run: Any, url: str, known: Capture | None, records: Records) -> dict[str, Any] | None:
-        """An exchange's records (built against ``known``, the URL's last capture then), written;
-        where the response is kept (None: a response that is no page's capture)."""
+    def _store(self, run: Any, exchange: Exchange, records: Records) -> dict[str, Any] | None:
+        """The exchange's records, written; where the response is kept (None: a response that is
+        no page's capture)."""
+        known = exchange.known
         offset = None
         if records.members:
             appended = run.warc.append_members(records.members)
@@ -160,46 +141,12 @@ class WarcMiddleware:
         if records.location == "known" and known is not None:
             return {"file": known.file, "offset": known.offset}
         if records.location == "new" and offset is not None:
-            run.state.captured(url, Capture(file, offset, records.record_id, records.date, records.digest))
+            run.state.captured(exchange.url, Capture(file, offset, records.record_id, records.date, records.digest))
             return {"file": file, "offset": offset}
         return None
 
 
-class Basis(NamedTuple):
-    """What the records of a response are built against: the last capture of its URL (None: none)."""
-
-    known: Capture | None
-
-
-def kept_run(crawler: Any, request: Request) -> Any:
-    """The run whose WARC files keep what ``request`` brings back; None when nothing is kept (no
-    WARC files, or a response replayed from WARC files)."""
-    run = getattr(crawler.spider, "run", None)
-    if run is None or getattr(run, "warc", None) is None or request.meta.get(REPLAYED):
-        return None
-    return run
-
-
-class WorkerCapture:
-    """A worker's downloader middleware nearest its network: the WARC records of each response it
-    fetched for a coordinator that keeps them, built against the Basis the coordinator named (in
-    request.meta["capture"]; None: it keeps none), into request.meta[BUILT_HERE]. A
-    response whose records cannot be built goes without them: the coordinator builds them."""
-
-    BUILT_HERE = "colophon_warc_records"
-
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        basis: Basis | None = request.meta.get("capture")
-        if basis is not None:
-            try:
-                request.meta[self.BUILT_HERE] = exchange_records(exchange_of(request, response, basis.known))
-            except Exception as error:
-                logger.error("could not build the WARC records of %s here (%s); the coordinator builds them",
-                             response.url, error)
-        return response
-
-
-def exchange_of(request: Request, response: Response, known: Capture | None) -> Exchange:
+def _exchange(request: Request, response: Response, known: Capture | None) -> Exchange:
     """What the crawl received for ``request``, as its WARC records keep it."""
     url, status = response.url, response.status
     if url.startswith("file:"):

@@ -9,20 +9,18 @@ retries, robots.txt and 304s are the coordinator's as before; the per-host delay
 its downloader hold for all workers together, and each worker also takes its turn from a per-host
 limiter in Redis right before it sends a request, so the spacing holds at the origin itself.
 
-A worker (`colophon worker --redis URL`) takes a request with a lease, fetches it with Scrapy's own
-HTTP handler, reads the page when the coordinator asked and builds the WARC records of what it
-received (the page's record and those records travel back with its response, so the coordinator's
-core is spent on navigating and storing), and puts the result on a stream. A lease a worker does not
-renew (the worker was killed, its machine lost) returns its request to the queue; a worker that is
-stopped returns what it holds at once. A request whose result does not come within its deadline (its
-download timeout, the lease and the host's turns) fails as a timeout, which the coordinator's
-retries take up; a result the coordinator already has is dropped, so no page is read into the
-dataset twice. Whatever arrives on the stream is checked before it is used: an unreadable entry is
-logged and dropped, never a crash; WARC records that are not whole records are built again by the
-coordinator; and a failure a worker reports becomes one of a fixed list of exception types. One
-coordinator owns a crawl name at a time. When its run ends the coordinator marks the crawl finished
-and every worker exits 0; a coordinator that is interrupted marks it stopped, and the workers wait
-for the next one.
+A worker (`colophon worker --redis URL`) takes a request with a lease, fetches it with Scrapy's
+own HTTP handler, reads the page when the coordinator asked (the page's record travels back with
+its response, so the coordinator's core is spent on navigating and storing), and puts the result
+on a stream. A lease a worker does not renew (the worker was killed, its machine lost) returns its
+request to the queue; a worker that is stopped returns what it holds at once. A request whose
+result does not come within its deadline (its download timeout, the lease and the host's turns)
+fails as a timeout, which the coordinator's retries take up; a result the coordinator already has
+is dropped, so no page is read into the dataset twice. Whatever arrives on the stream is checked
+before it is used: an unreadable entry is logged and dropped, never a crash, and a failure a
+worker reports becomes one of a fixed list of exception types. One coordinator owns a crawl name
+at a time. When its run ends the coordinator marks the crawl finished and every worker exits 0; a
+coordinator that is interrupted marks it stopped, and the workers wait for the next one.
 
 The dispatch queue is scrapy-redis's FIFO queue (its keys, length, push), extended with leases:
 scrapy-redis pops a request for good, and a worker killed with it loses it. The lease scripts name
@@ -55,8 +53,6 @@ from scrapy_redis.queue import FifoQueue
 from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 
-from crawler.capture import BUILT, Basis, WorkerCapture, kept_run
-from crawler.environment import ENVIRONMENT_ERRORS
 from crawler.errors import ServiceUnavailable
 from crawler.extract import Harvest
 from crawler.failures import TooLarge
@@ -64,7 +60,6 @@ from crawler.harvesters import HARVESTED
 from crawler.options import FINISH_REASONS, redact
 from models import Index, OtherPage, Reject, Work
 from output.state import RunLocked
-from output.warc import Capture, Records, received_records
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +78,6 @@ STOP_PATIENCE = 5.0         # ... to say it stopped (the workers wait for the ne
 RECONNECT_CAP = 10.0        # seconds: the longest wait between two attempts to reach Redis
 DEAD_LETTERS = 1000         # unreadable queue entries kept for inspection (`CRAWL:dead`)
 MESSAGE_CHARS = 2000        # the longest failure message that travels
-WARC_HEAD_BYTES = 1 << 20   # what a WARC record may hold beyond its body (its headers, the request's)
-BASIS = "colophon_basis"    # request meta (coordinator): the Basis its WARC records were asked against
 RECORDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (Work, Index, OtherPage, Reject)}
 SCHEMES = ("redis", "rediss", "unix")
 
@@ -399,16 +392,6 @@ class Reading(_Message):
     url: str
 
 
-class KnownCapture(_Message):
-    """The last capture of a URL, as the WARC records of its next response refer to it."""
-
-    file: str = Field(max_length=300)
-    offset: int = Field(ge=0)
-    record_id: str = Field(max_length=200)
-    date: str = Field(max_length=64)
-    digest: str = Field(max_length=200)
-
-
 class RequestMessage(_Message):
     """A request as it waits in the queue (made by the coordinator, checked by the worker)."""
 
@@ -424,8 +407,6 @@ class RequestMessage(_Message):
     read: Reading | None = None
     catalogue: str | None = None
     delay: float = Field(0.0, ge=0)
-    warc: bool = False                          # build the WARC records of the response
-    known: KnownCapture | None = None           # ... against this capture of the URL
 
 
 class FailureMessage(_Message):
@@ -451,7 +432,6 @@ class ResultMessage(_Message):
     body: str = ""                              # base64
     protocol: str | None = None
     harvest: HarvestMessage | None = None
-    warc: list[str] | None = Field(None, max_length=2)  # the gzip members of its WARC records, in base64
     error: FailureMessage | None = None
 
 
@@ -470,19 +450,16 @@ def _headers(headers: Headers) -> list[list[str]]:
 
 def request_message(request: Request, token: str, epoch: int, read: dict[str, str] | None, catalogue: str | None,
                     delay: float, timeout: float | None = None, maxsize: int | None = None,
-                    warnsize: int | None = None, basis: Basis | None = None) -> dict[str, Any]:
+                    warnsize: int | None = None) -> dict[str, Any]:
     """The queue's form of a request; the size limits and the timeout are the coordinator's own (its
-    settings, or the request's meta), so a worker enforces what the crawl was asked for. ``basis``:
-    what the WARC records of its response are built against (None: the crawl keeps none)."""
+    settings, or the request's meta), so a worker enforces what the crawl was asked for."""
     meta = request.meta
-    known = None if basis is None or basis.known is None else basis.known._asdict()
     return {
         "token": token, "epoch": epoch, "url": request.url, "method": request.method,
         "headers": _headers(request.headers),
         "body": base64.b64encode(request.body).decode("ascii") if request.body else "",
         "timeout": meta.get("download_timeout", timeout), "maxsize": meta.get("download_maxsize", maxsize),
         "warnsize": meta.get("download_warnsize", warnsize), "read": read, "catalogue": catalogue, "delay": delay,
-        "warc": basis is not None, "known": known,
     }
 
 
@@ -495,8 +472,6 @@ def worker_request(message: RequestMessage) -> Request:
         meta["download_maxsize"] = message.maxsize
     if message.warnsize is not None:
         meta["download_warnsize"] = message.warnsize
-    if message.warc:  # (crawler.capture.WorkerCapture builds them)
-        meta["capture"] = Basis(None if message.known is None else Capture(**message.known.model_dump()))
     headers = Headers()
     for name, value in message.headers:
         headers.appendlist(name, value)
@@ -506,7 +481,6 @@ def worker_request(message: RequestMessage) -> Request:
 
 
 def response_result(message: RequestMessage, response: Response, harvest: Harvest | None) -> dict[str, Any]:
-    records: Records | None = response.meta.get(WorkerCapture.BUILT_HERE)
     return {
         "token": message.token, "epoch": message.epoch, "url": response.url, "status": response.status,
         "headers": _headers(response.headers),
@@ -514,7 +488,6 @@ def response_result(message: RequestMessage, response: Response, harvest: Harves
         "harvest": None if harvest is None else {
             "type": type(harvest.record).__name__, "record": harvest.record.model_dump(mode="json"),
             "links": harvest.links, "removed_characters": harvest.removed_characters},
-        "warc": None if records is None else [base64.b64encode(member).decode("ascii") for member in records.members],
     }
 
 
@@ -583,15 +556,6 @@ def result_response(request: Request, result: ResultMessage, maxsize: int = 0) -
         harvested = result.harvest
         record = RECORDS[harvested.type].model_validate(harvested.record)
         request.meta[HARVESTED] = Harvest(record, list(harvested.links), harvested.removed_characters)
-    basis: Basis | None = request.meta.get(BASIS)
-    if result.warc is not None and basis is not None:
-        try:
-            members = [base64.b64decode(member, validate=True) for member in result.warc]
-            records = received_records(members, request.url, basis.known, (limit or len(body)) + WARC_HEAD_BYTES)
-            request.meta[BUILT] = (records, basis)
-        except Exception as error:  # the coordinator builds them (from the body as the worker decoded it)
-            logger.error("the WARC records a worker built for %s are not sound (%s); building them here",
-                         request.url, error)
     return response
 
 
@@ -792,24 +756,11 @@ class Coordinator:
         """A token and the queue's form of ``request``. A record read for an earlier response (the
         redirect or the failed attempt this request follows) is not this one's: it is dropped."""
         request.meta.pop(HARVESTED, None)
-        request.meta.pop(BUILT, None)
         token = uuid.uuid4().hex
         read = reading(self.crawler.spider, request)
-        basis = request.meta[BASIS] = self._basis(request)
         message = request_message(request, token, self.epoch, read, self._catalogue() if read else None,
-                                  self.delay, self.timeout, self.maxsize, self.warnsize, basis)
+                                  self.delay, self.timeout, self.maxsize, self.warnsize)
         return token, orjson.dumps(message)
-
-    def _basis(self, request: Request) -> Basis | None:
-        """What the worker builds the WARC records of the response against; None: it builds none (the
-        run keeps none, or its state store cannot say: the coordinator's WARC middleware then tries)."""
-        run = kept_run(self.crawler, request)
-        if run is None:
-            return None
-        try:
-            return Basis(run.state.capture(request.url))
-        except ENVIRONMENT_ERRORS:
-            return None
 
     def deadline_seconds(self, request: Request) -> float:
         """How long a result may take once its request is queued: the download timeout, a lease (a
@@ -1485,7 +1436,6 @@ def worker_settings(concurrency: int, log_level: str) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
             "crawler.middlewares.BoundedDecompressionMiddleware": 590,
-            "crawler.capture.WorkerCapture": 950,  # the response as received, before it is decoded
             "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
             "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": None,
         },

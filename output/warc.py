@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import io
 import os
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -181,79 +180,6 @@ def _kept(record: ArcWarcRecord, records: list[ArcWarcRecord], counted: str, dig
 
 def _members(records: list[ArcWarcRecord]) -> list[bytes]:
     return [compress(record_bytes(record)) for record in records]
-
-
-RECORD_ID = re.compile(r"<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}>")
-WARC_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-CHECKED = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-Payload-Digest",
-           "WARC-Concurrent-To", "WARC-Profile", "WARC-Refers-To", "WARC-Refers-To-Date")
-
-
-def received_records(members: list[bytes], url: str, known: Capture | None, limit: int) -> Records:
-    """The Records of an exchange for ``url`` built elsewhere (by a worker of a distributed crawl),
-    read from its gzip members alone, once they are what exchange_records() makes against
-    ``known``: a request record, then the response or revisit record it is concurrent to, each one
-    whole WARC/1.1 record (of at most ``limit`` bytes) in one whole gzip member, for ``url``; a
-    response's payload digest its payload's; a revisit's reference ``known``'s. ValueError otherwise."""
-    if len(members) != 2:
-        raise ValueError(f"{len(members)} WARC members, not a request and its response")
-    (request, _), (record, block) = (_received(member, limit, url) for member in members)
-    kind, record_id, date = record["WARC-Type"], record.get("WARC-Record-ID", ""), record.get("WARC-Date", "")
-    if request["WARC-Type"] != "request" or request.get("WARC-Concurrent-To") != record_id:
-        raise ValueError("the first WARC member is not the request of the second")
-    if not RECORD_ID.fullmatch(record_id) or not WARC_DATE.fullmatch(date):
-        raise ValueError("the response's WARC-Record-ID or WARC-Date is not one")
-    http_head, _, payload = block.partition(b"\r\n\r\n")
-    status_line = http_head.split(b"\r\n", 1)[0].split(b" ")
-    if len(status_line) < 2 or not status_line[1].isdigit():
-        raise ValueError("the response's HTTP status line is not one")
-    status = int(status_line[1])
-    if kind == "response":
-        digest = payload_digest(payload)
-        if record.get("WARC-Payload-Digest") != digest:
-            raise ValueError("the response's WARC-Payload-Digest is not its payload's")
-        if not 200 <= status < 300:
-            return Records(members, "records", None)  # kept, but no page's capture
-        return Records(members, "records", "new", record_id, date, digest)
-    if kind != "revisit" or record.get("WARC-Profile") not in (NOT_MODIFIED, IDENTICAL):
-        raise ValueError(f"a {kind} record where a response or a revisit belongs")
-    reference = (record.get("WARC-Refers-To"), record.get("WARC-Refers-To-Date"), record.get("WARC-Payload-Digest"))
-    if known is None:
-        if reference != (None, None, None) or record["WARC-Profile"] != NOT_MODIFIED:
-            raise ValueError("a revisit of no capture that refers to one")
-        return Records(members, "revisits", None)
-    if reference != (known.record_id, known.date, known.digest):
-        raise ValueError("a revisit that refers to another capture than the URL's")
-    return Records(members, "revisits", "known")
-
-
-def _received(member: bytes, limit: int, url: str) -> tuple[dict[str, str], bytes]:
-    """One member's WARC headers (those CHECKED, each once) and its record's block."""
-    inflater = _DEFLATE.decompressobj(_DEFLATE.MAX_WBITS + 16)
-    try:
-        data = inflater.decompress(member, limit + 1)
-    except _DEFLATE.error as error:
-        raise ValueError(f"a WARC member is not gzip: {error}") from None
-    if len(data) > limit:
-        raise ValueError(f"a WARC member holds more than {limit} bytes")
-    if not inflater.eof or inflater.unused_data or not _one_record(data):
-        raise ValueError("a WARC member is not one whole gzip member of one whole WARC record")
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("utf-8", "replace").split("\r\n")
-    if lines[0] != VERSION:
-        raise ValueError(f"a WARC member is not a {VERSION} record")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or any(c in line for c in "\r\n\x00"):
-            raise ValueError("a WARC header line is not one")
-        if name in CHECKED:
-            if name in headers:
-                raise ValueError(f"{name} twice in a WARC record")
-            headers[name] = value.strip()
-    if "WARC-Type" not in headers or headers.get("WARC-Target-URI") != url:
-        raise ValueError("a WARC record of another URL than the request's")
-    return headers, rest[:-4]
 
 
 def _request_record(exchange: Exchange, response_record: ArcWarcRecord) -> ArcWarcRecord:

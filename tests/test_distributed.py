@@ -43,7 +43,7 @@ def test_a_coordinator_and_three_workers_publish_what_one_process_publishes(
         assert "is finished" in log
     assert published(tmp_path / "out") == crawled_site["published"]
     assert problems(tmp_path / "out") == []
-    # The WARC records the workers built are those one process keeps, each page's provenance at its own.
+    # The WARC records kept are those one process keeps, each page's provenance at its own.
     kept, _, broken = warc_captures(tmp_path / "out")
     assert kept == warc_captures(crawled_site["single"])[0] and broken == []
     assert sum(1 for kind, *_ in kept if kind == "response") > 80

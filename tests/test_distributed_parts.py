@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gzip
 import importlib
 import subprocess
 import threading
@@ -27,7 +26,6 @@ from scrapy.settings import Settings
 from twisted.internet import defer, error
 
 from crawler import distributed
-from crawler.capture import BUILT, Basis, WorkerCapture
 from crawler.distributed import (
     Coordinator,
     CrawlTaken,
@@ -47,7 +45,6 @@ from crawler.extract import Catalogue, Fetch, Harvest
 from crawler.harvesters import HARVESTED, Harvester
 from crawler.options import redact, run_options
 from models import OtherPage, Reject, Work
-from output.warc import Capture, payload_digest
 from tests.support import REDIS_SERVER, SAMPLE, free_port, start_redis
 
 pytestmark = [pytest.mark.long,
@@ -536,88 +533,3 @@ def test_extraction_processes_that_die_before_reading_anything_stop_the_crawl() 
 
     harvester = asyncio.run(read())
     assert harvester.restarts < STILLBORN + 2 and harvester.crashed <= 1  # no page blamed for it
-
-
-# --- WARC records built by the worker -----------------------------------------------------------------
-def _keeping(coordinator: Coordinator, known: Capture | None) -> None:
-    """The coordinator's spider keeps WARC files, and its state store knows ``known`` of every URL."""
-    state = SimpleNamespace(capture=lambda url: known)
-    coordinator.crawler.spider = SimpleNamespace(run=SimpleNamespace(warc=object(), state=state))
-
-
-def _fetched(message: RequestMessage, body: bytes, *headers: tuple[str, str]) -> Any:
-    """The response a worker fetched for ``message``, past its WorkerCapture, as the worker reports it."""
-    from scrapy.http import HtmlResponse
-
-    request = distributed.worker_request(message)
-    response = HtmlResponse(PAGE, status=200, headers=dict([("Content-Type", "text/html"), *headers]), body=body,
-                            request=request)
-    return WorkerCapture().process_response(request, response)
-
-
-def test_a_worker_builds_the_records_of_what_it_received_against_the_capture_the_coordinator_knew(
-        server: Any) -> None:
-    """The records come from the response as the worker received it (its body still compressed,
-    before the worker decodes it), against the capture the coordinator named; the coordinator
-    takes them, checked, in place of building its own."""
-    coordinator = _coordinator(server)
-    _keeping(coordinator, None)
-    request = Request(PAGE)
-    _, data = coordinator.prepare(request)
-    message = RequestMessage.model_validate_json(data)
-    assert message.warc and message.known is None
-    raw = gzip.compress(b"<html><body><p>A page.</p></body></html>")
-    response = _fetched(message, raw, ("Content-Encoding", "gzip"))
-    result = decode_result(orjson.dumps(distributed.response_result(message, response, None)))
-    assert not isinstance(result, Unreadable) and result.warc is not None
-    distributed.result_response(request, result, 10_000)
-    records, basis = request.meta[BUILT]
-    assert basis == Basis(None) and records.location == "new" and records.counted == "records"
-    kept = gzip.decompress(records.members[-1])
-    assert kept.endswith(b"\r\n\r\n" + raw + b"\r\n\r\n")  # the body as received
-    assert b"Content-Encoding: gzip" in kept and f"WARC-Payload-Digest: {payload_digest(raw)}".encode() in kept
-    assert b"WARC-Type: request" in gzip.decompress(records.members[0])
-    order = distributed.worker_settings(4, "INFO")["DOWNLOADER_MIDDLEWARES"]  # nearer the network than decoding
-    assert order["crawler.capture.WorkerCapture"] > order["crawler.middlewares.BoundedDecompressionMiddleware"]
-
-    # Named the last capture, whose payload this is: a revisit that refers to it.
-    known = Capture("warc/a.warc.gz", 40, records.record_id, records.date, records.digest)
-    _keeping(coordinator, known)
-    again = Request(PAGE)
-    _, data = coordinator.prepare(again)
-    message = RequestMessage.model_validate_json(data)
-    assert message.known is not None and message.known.record_id == records.record_id
-    result = decode_result(orjson.dumps(distributed.response_result(message, _fetched(
-        message, raw, ("Content-Encoding", "gzip")), None)))
-    assert not isinstance(result, Unreadable)
-    distributed.result_response(again, result, 10_000)
-    revisit, basis = again.meta[BUILT]
-    assert basis == Basis(known) and revisit.location == "known" and revisit.counted == "revisits"
-    assert f"WARC-Refers-To: {records.record_id}".encode() in gzip.decompress(revisit.members[-1])
-
-
-def test_records_a_worker_sends_are_used_only_when_asked_for_and_sound(
-        server: Any, caplog: pytest.LogCaptureFixture) -> None:
-    """Records that are not the exchange's are logged and left out (the coordinator's WARC middleware
-    builds its own); records nobody asked for (a crawl that keeps no WARC) are never used."""
-    coordinator = _coordinator(server)
-    _keeping(coordinator, None)
-    request = Request(PAGE)
-    _, data = coordinator.prepare(request)
-    message = RequestMessage.model_validate_json(data)
-    good = distributed.response_result(message, _fetched(message, b"<html/>"), None)
-    for spoilt in ([base64.b64encode(b"not gzip").decode(), good["warc"][1]], good["warc"][:1], [],
-                   [good["warc"][0], good["warc"][1].replace("A", "B", 1)]):
-        result = decode_result(orjson.dumps({**good, "warc": spoilt}))
-        assert not isinstance(result, Unreadable)
-        response = distributed.result_response(request, result, 10_000)
-        assert response.status == 200 and BUILT not in request.meta  # the response itself is kept
-    assert "are not sound" in caplog.text
-    coordinator.crawler.spider = None  # a crawl without WARC files asks for none
-    _, data = coordinator.prepare(request)
-    message = RequestMessage.model_validate_json(data)
-    assert not message.warc and "capture" not in distributed.worker_request(message).meta
-    result = decode_result(orjson.dumps(good))
-    assert not isinstance(result, Unreadable)
-    distributed.result_response(request, result, 10_000)
-    assert BUILT not in request.meta

@@ -17,18 +17,13 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from output.warc import (
     OPEN,
-    Capture,
-    Exchange,
-    Records,
     Sealed,
     WarcWriter,
     WriterClosed,
     builder,
     compress,
     describe,
-    exchange_records,
     read_stored,
-    received_records,
     record_bytes,
     repair,
     sealed_files,
@@ -213,68 +208,3 @@ def test_the_index_keeps_a_good_capture_over_a_later_transient_failure_and_resol
     assert gone != removed
     assert index.get("http://a.test/copy.htm")[1].offset == good  # type: ignore[index]
     assert index.get("http://a.test/never.htm") is None
-
-
-URL = "http://127.0.0.1:9/archive/a.htm"
-
-
-def _exchange_records(known: Capture | None = None, status: int = 200, body: bytes = PAGE) -> Records:
-    line = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}[status]
-    return exchange_records(Exchange(URL, status, line, "HTTP/1.1", [("Content-Type", "text/html")], body,
-                                     "GET /archive/a.htm HTTP/1.1", [("Host", "127.0.0.1:9")], b"", known))
-
-
-def _respelt(member: bytes, old: bytes, new: bytes) -> bytes:
-    """A member with ``old`` replaced by ``new`` in its record (Content-Length kept true)."""
-    data = gzip.decompress(member).replace(old, new, 1)
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = len(rest) - 4
-    head = b"\r\n".join(b"Content-Length: %d" % length if line.startswith(b"Content-Length:") else line
-                         for line in head.split(b"\r\n"))
-    return gzip.compress(head + b"\r\n\r\n" + rest)
-
-
-def test_records_built_elsewhere_are_taken_only_as_the_records_of_that_exchange() -> None:
-    """What a worker of a distributed crawl sends for the WARC files is read back before it goes in
-    (output.warc.received_records): a request record, then the response or revisit it is concurrent
-    to, each one whole WARC/1.1 record in one whole gzip member within the size limit, both for the
-    URL asked; a response's digest its payload's; a revisit's reference the URL's capture. What is
-    kept of them (record id, date, digest) comes from the records, not from what the worker says."""
-    limit = 1 << 20
-    new = _exchange_records()
-    taken = received_records(new.members, URL, None, limit)
-    assert taken == new and taken.location == "new" and taken.counted == "records"
-    known = Capture("warc/a.warc.gz", 0, new.record_id, new.date, new.digest)
-    for records in (_exchange_records(known), _exchange_records(known, 304)):
-        assert received_records(records.members, URL, known, limit) == records
-        assert records.location == "known" and records.counted == "revisits"
-    for records in (_exchange_records(None, 304), _exchange_records(None, 404)):  # kept, no page's capture
-        assert received_records(records.members, URL, None, limit) == records and records.location is None
-    request, response = new.members
-    text = gzip.decompress(response)
-    other = Capture("warc/b.warc.gz", 0, "<urn:uuid:00000000-0000-4000-8000-000000000000>", new.date, new.digest)
-    spoilt: dict[str, tuple[list[bytes], Capture | None]] = {
-        "the response alone": ([response], None),
-        "three members": ([request, response, response], None),
-        "not gzip": ([request, b"WARC/1.1\r\n\r\n"], None),
-        "two members as one": ([request + response, response], None),
-        "two records in one gzip member": ([request, gzip.compress(text + text)], None),
-        "stray bytes after the record": ([request, gzip.compress(text + b"\r\n")], None),
-        "cut short": ([request, response[:-9]], None),
-        "not a WARC record": ([request, gzip.compress(b"HTTP/1.1 200 OK\r\n\r\n")], None),
-        "another URL": ([_respelt(request, b"/a.htm", b"/b.htm"), _respelt(response, b"/a.htm", b"/b.htm")], None),
-        "the request of another response": ([_exchange_records().members[0], response], None),
-        "a payload its digest is not": ([request, _respelt(response, b"Some prose", b"Other prose")], None),
-        "a line break in a header": ([request, _respelt(response, b"WARC-Date: ", b"WARC-Date: \n")], None),
-        "a revisit of another capture": (_exchange_records(known).members, other),
-        "a revisit of a capture the URL has not": (_exchange_records(known).members, None),
-        "a response where a revisit belongs": ([request, _respelt(response, b"WARC-Type: response",
-                                                                  b"WARC-Type: resource")], None),
-    }
-    for why, (members, basis) in spoilt.items():
-        with pytest.raises(ValueError):
-            received_records(members, URL, basis, limit)
-            pytest.fail(f"{why}: taken")
-    received_records(new.members, URL, None, len(text))  # the limit is what a record holds, uncompressed
-    with pytest.raises(ValueError, match="more than"):
-        received_records(new.members, URL, None, len(text) - 1)

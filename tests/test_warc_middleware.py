@@ -1,7 +1,6 @@
 """The WARC middleware with extraction processes building its records: two responses for one URL in
 flight together are kept as one process keeps them (a response, then a revisit), and a state store
-that cannot be read stops the run as a refusal of the machine, not as a failed page; the records a
-worker of a distributed crawl built are kept as built unless the URL's capture changed meanwhile."""
+that cannot be read stops the run as a refusal of the machine, not as a failed page."""
 
 from __future__ import annotations
 
@@ -98,35 +97,3 @@ def test_a_state_store_that_cannot_be_read_stops_the_run(tmp_path: Path, monkeyp
     assert [str(error) for error in refused] == ["disk I/O error"]
     spider.run.warc.close()
     spider.run.state.close()
-
-
-def test_records_a_worker_built_are_kept_as_built_unless_the_url_was_kept_meanwhile(tmp_path: Path) -> None:
-    """A distributed crawl's coordinator writes the records its worker built (BUILT) when they were
-    built against the capture the URL still has; a response for the URL kept meanwhile makes them
-    stale, and the coordinator builds the records against what the URL has now: a revisit."""
-    from crawler.capture import BUILT, Basis, exchange_of
-    from output.warc import exchange_records
-
-    async def respond() -> tuple[Any, list[Any]]:
-        middleware, spider = _middleware(tmp_path, 1)
-        locations = []
-        for _ in range(2):  # both built by a worker against "no capture yet"
-            request = Request(URL, dont_filter=True)
-            response = HtmlResponse(URL, body=BODY, headers={"Content-Type": "text/html"}, request=request)
-            worker = Request(URL, headers={"X-Built-By": "a worker"})  # what the worker's records say
-            request.meta[BUILT] = (exchange_records(exchange_of(worker, response, None)), Basis(None))
-            await middleware.process_response(request, response)
-            locations.append(request.meta.get(WARC_META))
-        return spider, locations
-
-    spider, locations = asyncio.run(respond())
-    spider.run.warc.close()
-    spider.run.state.close()
-    kinds = []
-    for path in sorted((tmp_path / "warc").glob("*.warc.gz")):
-        with open(path, "rb") as stream:
-            kinds += [(record.rec_type, bool(record.http_headers and record.http_headers.get_header("X-Built-By")))
-                      for record in ArchiveIterator(stream)]
-    assert kinds == [("warcinfo", False), ("request", True), ("response", False),  # the worker's
-                     ("request", False), ("revisit", False)]  # built here
-    assert locations[0] == locations[1] is not None
