@@ -1,10 +1,10 @@
 """One crawl shared by workers through a real Redis (crawler.distributed): a coordinator and three
-workers publish what a single process publishes, WARC records included; a worker killed with SIGKILL loses nothing; the
-per-host rate holds across workers; an unchanged refresh through workers is all conditional and
-changes nothing; the size limit holds through them; every worker exits on its own; a second
-coordinator of a running crawl is refused; a coordinator alone stops at once on Ctrl-C. (A
-coordinator, a worker or Redis stopped or killed mid-crawl: test_distributed_recovery.py; the
-Redis URL checked: test_distributed_config.py.)"""
+workers publish what a single process publishes, WARC records included; a worker killed with SIGKILL
+loses nothing; the per-host rate holds across workers; an unchanged refresh through workers is all
+conditional and changes nothing; the size limit holds through them; every worker exits on its own; a
+second coordinator of a running crawl is refused; a coordinator alone stops at once on Ctrl-C. (A
+coordinator, a worker or Redis stopped or killed mid-crawl: test_distributed_recovery.py; the Redis
+URL checked: test_distributed_config.py.)"""
 
 from __future__ import annotations
 
